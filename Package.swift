@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+//
+// Dependencies run one way: Store <- Fetch <- Reconcile <- mirrorctl.
+// Store owns the database and the JSON/hash rules, Fetch gets data in (HTTP, Backstage, files),
+// Reconcile turns a walk into a plan (diff, jq mapping, Port push), and mirrorctl is the thin CLI.
+// C libraries come from the system through the five C* system-library targets; no Swift packages.
+import PackageDescription
+
+let package = Package(
+    name: "mirrorctl",
+    products: [
+        .executable(name: "mirrorctl", targets: ["mirrorctl"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CJQ", providers: [.apt(["libjq-dev"])]),  // jq 1.6 ships no .pc file
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        .target(
+            name: "Store",
+            dependencies: ["CSQLite", "CJQ", "CCrypto"],
+            path: ".",
+            sources: ["Sources/Store"],
+            resources: [
+                .embedInCode("Migrations/0001_initial.sql"),
+            ]
+        ),
+        .target(name: "Fetch", dependencies: ["Store", "CCurl", "CYAML"]),
+        .target(name: "Reconcile", dependencies: ["Store", "Fetch", "CJQ"]),
+        .executableTarget(name: "mirrorctl", dependencies: ["Store", "Fetch", "Reconcile"]),
+
+        // Loopback fakes of Backstage and Port, shared by the tests and scripts/bench.
+        .target(name: "FakeServers", dependencies: ["Store", "Fetch"]),
+        .executableTarget(name: "mirrorctl-fakes", dependencies: ["FakeServers"]),
+
+        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "FetchTests", dependencies: ["Fetch", "FakeServers"]),
+        .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "FakeServers"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FakeServers", "Store"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,51 @@
+import Foundation
+
+/// A Backstage entity reference in its canonical form `kind:namespace/name`, all lower-case
+/// (what `stringifyEntityRef` emits and what relation `targetRef`s hold). The mirror keys entities
+/// by it and Ocean's `metadata.identifier` equals it, so this is the one place it is built or parsed.
+public struct EntityRef: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let kind: String
+    public let namespace: String
+    public let name: String
+
+    /// Lower-cases every part, as Backstage does; the namespace defaults to `default`.
+    public init(kind: String, namespace: String?, name: String) {
+        self.kind = kind.lowercased()
+        let ns = namespace ?? ""
+        self.namespace = ns.isEmpty ? "default" : ns.lowercased()
+        self.name = name.lowercased()
+    }
+
+    /// Parses `[kind:][namespace/]name` (Backstage's short forms), filling the defaults given.
+    /// Returns nil for text that is not a ref, or when no kind is given and there is no default.
+    public init?(parsing text: String, defaultKind: String? = nil, defaultNamespace: String = "default") {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        var rest = Substring(trimmed)
+        var kind = defaultKind
+        if let colon = rest.firstIndex(of: ":") {
+            kind = String(rest[..<colon])
+            rest = rest[rest.index(after: colon)...]
+        }
+        var namespace = defaultNamespace
+        if let slash = rest.firstIndex(of: "/") {
+            namespace = String(rest[..<slash])
+            rest = rest[rest.index(after: slash)...]
+        }
+        guard let kind, !kind.isEmpty, !namespace.isEmpty, !rest.isEmpty,
+              !rest.contains(":"), !rest.contains("/"), !kind.contains("/")
+        else { return nil }
+        self.init(kind: kind, namespace: namespace, name: String(rest))
+    }
+
+    /// The ref of an entity body (`kind`, `metadata.namespace`, `metadata.name`).
+    public init?(entity: JSONValue) {
+        guard let kind = entity["kind"]?.stringValue, let name = entity[path: ["metadata", "name"]]?.stringValue
+        else { return nil }
+        self.init(kind: kind, namespace: entity[path: ["metadata", "namespace"]]?.stringValue, name: name)
+    }
+
+    public var description: String { "\(kind):\(namespace)/\(name)" }
+
+    public static func < (lhs: EntityRef, rhs: EntityRef) -> Bool { lhs.description < rhs.description }
+}
+

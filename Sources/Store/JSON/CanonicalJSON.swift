@@ -1,0 +1,35 @@
+import CJQ
+
+/// The one canonical JSON form of mirrorctl: object keys sorted, no insignificant whitespace,
+/// numbers as libjq prints doubles (shortest round-trip form: `1`, `0.5`, `1e+300`), strings as
+/// UTF-8 with only `"`, `\` and control characters escaped. Content hashes, mapped-entity hashes and
+/// the stored blobs all use it, so equal JSON always has equal bytes.
+public enum CanonicalJSON {
+    /// Canonical bytes of a borrowed jv (the caller keeps its reference).
+    static func bytes(of value: jv) -> [UInt8] {
+        let dumped = jv_dump_string(jv_copy(value), Int32(JV_PRINT_SORTED.rawValue))
+        defer { jv_free(dumped) }
+        let length = Int(jv_string_length_bytes(jv_copy(dumped)))
+        guard let start = jv_string_value(dumped) else { return [] }
+        return start.withMemoryRebound(to: UInt8.self, capacity: length) { pointer in
+            Array(UnsafeBufferPointer(start: pointer, count: length))
+        }
+    }
+
+    public static func bytes(_ value: JSONValue) -> [UInt8] {
+        JQValue(value).canonicalBytes()
+    }
+
+    public static func string(_ value: JSONValue) -> String {
+        String(decoding: bytes(value), as: UTF8.self)
+    }
+
+    /// Parses JSON text into the Swift representation.
+    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+        try JQValue.parse(text).toJSONValue()
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+        try JQValue.parse(bytes).toJSONValue()
+    }
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class ReconcilePlaceholderTests: XCTestCase {
+    func testNothingYet() {}
+}
