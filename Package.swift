@@ -21,8 +21,7 @@ let package = Package(
         .target(
             name: "Store",
             dependencies: ["CSQLite", "CJQ", "CCrypto"],
-            path: ".",
-            sources: ["Sources/Store"],
+            // Sources/Store/Migrations links to the top-level Migrations/ folder.
             resources: [
                 .embedInCode("Migrations/0001_initial.sql"),
             ]
@@ -39,6 +38,7 @@ let package = Package(
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "FakeServers"]),
         .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "FakeServers"]),
         .testTarget(name: "EndToEndTests", dependencies: ["FakeServers", "Store"]),
+        .testTarget(name: "FakeServersTests", dependencies: ["FakeServers"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,1 +1,78 @@
-print("mirrorctl")
+import Foundation
+import Fetch
+import Store
+
+/// What every command gets: output streams and the environment.
+struct CommandContext {
+    var console = Console()
+    var environment = ProcessInfo.processInfo.environment
+}
+
+/// The commands, in `--help` order.
+let commands: [(spec: CommandSpec, run: (ParsedArguments, CommandContext) throws -> ExitStatus)] = [
+    (SyncCommand.spec, SyncCommand.run),
+    (DiffCommand.spec, DiffCommand.run),
+    (RunsCommand.spec, RunsCommand.run),
+    (HistoryCommand.spec, HistoryCommand.run),
+    (ShowCommand.spec, ShowCommand.run),
+]
+
+@MainActor
+func topLevelHelp() -> String {
+    var text = "mirrorctl \(MirrorctlVersion.current): a persistent, auditable mirror of a Backstage catalog, pushed to Port.\n\n"
+    text += "Usage: mirrorctl COMMAND [OPTIONS]\n\nCommands:\n"
+    let width = commands.map(\.spec.name.count).max() ?? 0
+    for command in commands {
+        text += "  \(command.spec.name)\(String(repeating: " ", count: width - command.spec.name.count + 2))\(command.spec.abstract)\n"
+    }
+    text += "\nRun 'mirrorctl COMMAND --help' for a command's options."
+    return text
+}
+
+@MainActor
+func main() -> ExitStatus {
+    let context = CommandContext()
+    let console = context.console
+    var arguments = Array(CommandLine.arguments.dropFirst())
+    guard let name = arguments.first else {
+        console.err(topLevelHelp() + "\n")
+        return .usage
+    }
+    arguments.removeFirst()
+    if name == "--help" || name == "-h" || name == "help" {
+        console.print(topLevelHelp())
+        return .success
+    }
+    if name == "--version" {
+        console.print("mirrorctl \(MirrorctlVersion.current)")
+        return .success
+    }
+    guard let command = commands.first(where: { $0.spec.name == name }) else {
+        console.error("unknown command '\(name)'")
+        console.err(topLevelHelp() + "\n")
+        return .usage
+    }
+    do {
+        let parsed = try ParsedArguments(arguments, spec: command.spec)
+        if parsed.wantsHelp {
+            console.out(command.spec.help)
+            return .success
+        }
+        return try command.run(parsed, context)
+    } catch let error as UsageError {
+        console.error(error.message)
+        if let spec = error.spec { console.err("Usage: mirrorctl \(spec.usage)\n") }
+        return .usage
+    } catch let error as StoreError {
+        console.error(error.description)
+        return .database
+    } catch let error as DatabaseError {
+        console.error("database: \(error)")
+        return .database
+    } catch {
+        console.error("\(error)")
+        return .failed
+    }
+}
+
+exit(main().rawValue)

@@ -1,0 +1,29 @@
+/// Why reading from Backstage failed, with the URL (never the token) and Backstage's own words.
+public enum BackstageError: Error, CustomStringConvertible {
+    /// Backstage answered with an error status; `name`/`message` come from its `{error:{name,message}}` body.
+    case http(status: Int, name: String?, message: String?, url: String)
+    /// No HTTP answer (connect, DNS, TLS, timeout, reset, truncated body).
+    case transport(TransportError)
+    /// A 2xx answer that is not a by-query page: not JSON, or missing `items`.
+    case invalidResponse(url: String, reason: String)
+    /// Retries ran out; `last` says what kept failing.
+    case gaveUp(attempts: Int, last: String)
+    /// A local catalog folder could not be read.
+    case local(String)
+
+    public var description: String {
+        switch self {
+        case .http(let status, let name, let message, let url):
+            let detail = [name, message].compactMap { $0 }.joined(separator: ": ")
+            return "Backstage answered \(status)\(detail.isEmpty ? "" : " (\(detail))") for \(url)"
+        case .transport(let error):
+            return "cannot reach Backstage: \(error)"
+        case .invalidResponse(let url, let reason):
+            return "Backstage sent an invalid page for \(url): \(reason)"
+        case .gaveUp(let attempts, let last):
+            return "\(last) (gave up after \(attempts) attempts)"
+        case .local(let message):
+            return message
+        }
+    }
+}

@@ -1,0 +1,61 @@
+/// An HTTP request as mirrorctl sends it. Header values may hold credentials: never log them.
+public struct HTTPRequestSpec: Sendable {
+    public var method: String
+    public var url: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]?
+
+    public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// A received response: status, headers (names lower-cased; the last value wins) and body.
+public struct HTTPResponseData: Sendable {
+    public let status: Int
+    public let headers: [String: String]
+    public let body: [UInt8]
+    public let url: String
+
+    public init(status: Int, headers: [String: String], body: [UInt8], url: String) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.url = url
+    }
+
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+}
+
+/// How connections behave: timeouts, TLS trust, identity.
+public struct TransportOptions: Sendable {
+    /// Seconds to establish a connection.
+    public var connectTimeout: Double = 10
+    /// Seconds for one whole request, including the body transfer.
+    public var requestTimeout: Double = 120
+    /// A PEM bundle of CA certificates to trust instead of the system's.
+    public var caBundle: String?
+    /// Skip TLS verification. Only for labs, only by an explicit `--insecure`.
+    public var insecure = false
+    public var userAgent = "mirrorctl/\(MirrorctlVersion.current)"
+
+    public init() {}
+}
+
+/// The version reported in `--version` and the User-Agent.
+public enum MirrorctlVersion {
+    public static let current = "0.1.0"
+}
+
+/// A request that never got an HTTP answer: DNS, connect, TLS, timeout, reset, truncated body.
+public struct TransportError: Error, CustomStringConvertible, Sendable {
+    public let code: Int32
+    public let message: String
+    /// The URL without credentials (mirrorctl never puts secrets in URLs).
+    public let url: String
+
+    public var description: String { "\(url): \(message)" }
+}

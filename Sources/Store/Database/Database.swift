@@ -1,0 +1,139 @@
+import CSQLite
+import Foundation
+
+/// `SQLITE_TRANSIENT` is a cast macro that Swift can't import: SQLite copies bound values.
+let SQLITE_TRANSIENT = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+/// One SQLite connection. Owns the `sqlite3 *` and its cached statements; close it explicitly
+/// (`close()`) or let `deinit` do it. Not thread-safe: use it from one thread at a time.
+public final class Database {
+    public private(set) var handle: OpaquePointer?
+    public let path: String
+    private var statementCache: [String: Statement] = [:]
+
+    /// Opens (creating when `create`) the database at `path` in WAL mode with foreign keys on.
+    /// A new file is created with mode 0600: it is an audit record and may hold catalog data.
+    public init(path: String, create: Bool = true, readOnly: Bool = false) throws(DatabaseError) {
+        self.path = path
+        if create && !readOnly && !FileManager.default.fileExists(atPath: path) {
+            let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
+                throw DatabaseError(code: SQLITE_CANTOPEN, message: "cannot create \(path): \(String(cString: strerror(errno)))")
+            }
+            Glibc.close(fd)
+        }
+        var flags = SQLITE_OPEN_NOMUTEX
+        flags |= readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
+        if create && !readOnly { flags |= SQLITE_OPEN_CREATE }
+        let code = sqlite3_open_v2(path, &handle, flags, nil)
+        guard code == SQLITE_OK else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            _ = sqlite3_close(handle)
+            handle = nil
+            throw DatabaseError(code: code, message: "cannot open \(path): \(message)")
+        }
+        sqlite3_extended_result_codes(handle, 1)
+        csqlite_disable_dqs(handle)
+        sqlite3_busy_timeout(handle, 5_000)
+        if !readOnly {
+            try execute("PRAGMA journal_mode = WAL")
+            try execute("PRAGMA synchronous = NORMAL")
+        }
+        try execute("PRAGMA foreign_keys = ON")
+    }
+
+    deinit {
+        try? close()
+    }
+
+    /// Finalizes cached statements and closes the connection.
+    public func close() throws(DatabaseError) {
+        statementCache.removeAll()
+        guard let handle else { return }
+        // https://www.sqlite.org/c3ref/close.html
+        // > If the database connection is associated with unfinalized prepared statements
+        // > ... sqlite3_close() will leave the database connection open and return SQLITE_BUSY.
+        let code = sqlite3_close(handle)
+        guard code == SQLITE_OK else { throw DatabaseError(code: code, message: lastErrorMessage) }
+        self.handle = nil
+    }
+
+    var lastErrorMessage: String {
+        handle.map { String(cString: sqlite3_errmsg($0)) } ?? "connection closed"
+    }
+
+    /// Runs one or more statements without results. The corresponding C function is `sqlite3_exec`.
+    public func execute(_ sql: String) throws(DatabaseError) {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let code = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
+        guard code == SQLITE_OK else {
+            let message = errorMessage.map { String(cString: $0) } ?? lastErrorMessage
+            sqlite3_free(errorMessage)
+            throw DatabaseError(code: code, message: message, sql: sql)
+        }
+    }
+
+    /// A prepared statement for `sql`, reused across calls (reset and unbound each time).
+    public func statement(_ sql: String) throws(DatabaseError) -> Statement {
+        if let cached = statementCache[sql] {
+            cached.reset()
+            return cached
+        }
+        let statement = try Statement(database: self, sql: sql)
+        statementCache[sql] = statement
+        return statement
+    }
+
+    /// Runs `sql` with `arguments` and discards any rows.
+    public func run(_ sql: String, _ arguments: [SQLValue] = []) throws(DatabaseError) {
+        let statement = try statement(sql)
+        try statement.bind(arguments)
+        while try statement.step() {}
+    }
+
+    /// All rows of a query.
+    public func rows(_ sql: String, _ arguments: [SQLValue] = []) throws(DatabaseError) -> [Row] {
+        let statement = try statement(sql)
+        try statement.bind(arguments)
+        var rows: [Row] = []
+        while try statement.step() { rows.append(statement.row()) }
+        return rows
+    }
+
+    /// The first row of a query, if any.
+    public func row(_ sql: String, _ arguments: [SQLValue] = []) throws(DatabaseError) -> Row? {
+        let statement = try statement(sql)
+        try statement.bind(arguments)
+        defer { statement.reset() }
+        return try statement.step() ? statement.row() : nil
+    }
+
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    public enum TransactionKind: String { case deferred = "DEFERRED", immediate = "IMMEDIATE" }
+
+    /// Runs `body` in a transaction: commit when it returns, roll back when it throws (the body's
+    /// error wins over a rollback error).
+    public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
+        try execute("BEGIN \(kind.rawValue)")
+        let result: T
+        do {
+            result = try body()
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+        try execute("COMMIT")
+        return result
+    }
+
+    /// `PRAGMA integrity_check`: "ok" or SQLite's list of problems.
+    public func integrityCheck() throws(DatabaseError) -> String {
+        let rows = try rows("PRAGMA integrity_check")
+        return rows.compactMap { $0.string(0) }.joined(separator: "; ")
+    }
+}
+
+@available(*, unavailable)
+extension Database: Sendable {}

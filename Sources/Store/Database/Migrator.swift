@@ -1,0 +1,53 @@
+import CSQLite
+
+/// One schema migration: an id and the SQL, compiled into the binary from `Migrations/`.
+public struct Migration: Sendable {
+    public let identifier: String
+    public let sql: String
+}
+
+/// Applies the embedded migrations in their listed order, each in one IMMEDIATE transaction with
+/// its bookkeeping row, and refuses a database that a newer mirrorctl migrated.
+public enum Migrator {
+    /// Run order is this literal list, never a directory listing.
+    public static let migrations: [Migration] = [
+        Migration(identifier: "0001_initial", sql: String(decoding: PackageResources._001_initial_sql, as: UTF8.self)),
+    ]
+
+    public static func migrate(_ db: Database) throws(MigrationError) {
+        do {
+            try db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+            let applied = Set(try db.rows("SELECT identifier FROM schema_migrations").compactMap { $0.string(0) })
+            let known = Set(migrations.map(\.identifier))
+            if let unknown = applied.subtracting(known).sorted().first {
+                throw MigrationError.newerDatabase(path: db.path, migration: unknown)
+            }
+            for migration in migrations where !applied.contains(migration.identifier) {
+                try db.transaction {
+                    try db.execute(migration.sql)
+                    try db.run("INSERT INTO schema_migrations (identifier) VALUES (?)", [.text(migration.identifier)])
+                }
+            }
+        } catch let error as MigrationError {
+            throw error
+        } catch let error as DatabaseError {
+            throw MigrationError.database(error)
+        } catch {
+            throw MigrationError.database(DatabaseError(code: SQLITE_ERROR, message: "\(error)"))
+        }
+    }
+}
+
+public enum MigrationError: Error, CustomStringConvertible {
+    case newerDatabase(path: String, migration: String)
+    case database(DatabaseError)
+
+    public var description: String {
+        switch self {
+        case .newerDatabase(let path, let migration):
+            return "\(path) was migrated by a newer mirrorctl (unknown migration \(migration)); upgrade mirrorctl"
+        case .database(let error):
+            return error.description
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/// How an entity changed between the mirror and a new walk.
+public enum ChangeKind: String, Sendable, Codable, CaseIterable {
+    case created, updated, deleted, unchanged
+}
+
+/// Counts of a walk's outcome, per kind or in total.
+public struct ChangeCounts: Sendable, Equatable, Codable {
+    public var fetched = 0
+    public var created = 0
+    public var updated = 0
+    public var deleted = 0
+    public var unchanged = 0
+
+    public init() {}
+
+    public mutating func add(_ change: ChangeKind, by amount: Int = 1) {
+        switch change {
+        case .created: created += amount
+        case .updated: updated += amount
+        case .deleted: deleted += amount
+        case .unchanged: unchanged += amount
+        }
+    }
+
+    public static func + (lhs: ChangeCounts, rhs: ChangeCounts) -> ChangeCounts {
+        var sum = lhs
+        sum.fetched += rhs.fetched
+        sum.created += rhs.created
+        sum.updated += rhs.updated
+        sum.deleted += rhs.deleted
+        sum.unchanged += rhs.unchanged
+        return sum
+    }
+}
+
+/// One entity's change in a walk.
+public struct EntityChange: Sendable, Equatable {
+    public let ref: String
+    public let kind: String
+    public let change: ChangeKind
+    public let oldHash: ContentHash?
+    public let newHash: ContentHash?
+    /// True when this copy replaces an earlier copy of the same ref seen in the same walk.
+    public var replacesEarlierCopy = false
+}
+
+/// Outcome of walking one kind.
+public struct KindOutcome: Sendable {
+    public let kind: String
+    public let complete: Bool
+    public let fetched: Int
+    public let error: String?
+
+    public init(kind: String, complete: Bool, fetched: Int, error: String?) {
+        self.kind = kind
+        self.complete = complete
+        self.fetched = fetched
+        self.error = error
+    }
+}

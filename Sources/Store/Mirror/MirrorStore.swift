@@ -1,0 +1,202 @@
+import CSQLite
+import Foundation
+
+/// The mirror database: opens and migrates it, loads the per-ref index, and answers the audit
+/// questions (runs, history, past versions). Writes of a run go through `SnapshotWriter`.
+public final class MirrorStore {
+    public let db: Database
+
+    /// Opens (creating if needed) and migrates the database at `path`.
+    public init(path: String, readOnly: Bool = false) throws(StoreError) {
+        do {
+            db = try Database(path: path, create: !readOnly, readOnly: readOnly)
+            // Touch the schema first: a file that is not a database fails here, clearly.
+            _ = try db.row("SELECT count(*) FROM sqlite_master")
+            if !readOnly { try Migrator.migrate(db) }
+        } catch let error as DatabaseError {
+            throw StoreError(path: path, underlying: error)
+        } catch let error as MigrationError {
+            switch error {
+            case .database(let inner): throw StoreError(path: path, underlying: inner)
+            case .newerDatabase: throw StoreError(path: path, message: error.description)
+            }
+        } catch {
+            throw StoreError(path: path, message: "\(error)")
+        }
+    }
+
+    /// The current mirror's index (refs, kinds, hashes, uids, etags; no bodies).
+    public func loadIndex() throws(DatabaseError) -> MirrorIndex {
+        let statement = try db.statement("SELECT ref, kind, hash, uid, etag FROM entities")
+        var entries: [String: MirrorEntry] = [:]
+        while try statement.step() {
+            let row = statement.row()
+            guard let ref = row.string(0), let kind = row.string(1), let hash = row.string(2) else { continue }
+            entries[ref] = MirrorEntry(kind: kind, hash: ContentHash(hex: hash), uid: row.string(3), etag: row.string(4))
+        }
+        return MirrorIndex(entries: entries)
+    }
+
+    // MARK: Audit queries
+
+    public func runs(limit: Int = 20) throws(DatabaseError) -> [RunRecord] {
+        try db.rows("""
+            SELECT id, command, started_at, finished_at, status, source, kinds, fetched, created, updated, deleted, unchanged, error
+            FROM runs ORDER BY id DESC LIMIT ?
+            """, [.int(limit)]).map(RunRecord.init(row:))
+    }
+
+    public func run(id: Int) throws(DatabaseError) -> RunRecord? {
+        try db.row("""
+            SELECT id, command, started_at, finished_at, status, source, kinds, fetched, created, updated, deleted, unchanged, error
+            FROM runs WHERE id = ?
+            """, [.int(id)]).map(RunRecord.init(row:))
+    }
+
+    public func lastRun() throws(DatabaseError) -> RunRecord? {
+        try runs(limit: 1).first
+    }
+
+    /// Every change of one entity, oldest first.
+    public func history(ref: EntityRef) throws(DatabaseError) -> [HistoryEntry] {
+        try db.rows("""
+            SELECT c.run_id, c.change, c.old_hash, c.new_hash, r.started_at
+            FROM changes c JOIN runs r ON r.id = c.run_id
+            WHERE c.ref = ? ORDER BY c.run_id
+            """, [.text(ref.description)]).compactMap { row in
+            guard let run = row.int(0), let change = row.string(1).flatMap(ChangeKind.init(rawValue:)) else { return nil }
+            return HistoryEntry(run: run, change: change, oldHash: row.string(2).map(ContentHash.init(hex:)),
+                                newHash: row.string(3).map(ContentHash.init(hex:)), at: row.string(4) ?? "")
+        }
+    }
+
+    /// The entity as it was after run `run` (the latest run when nil): its canonical JSON, or nil
+    /// when it did not exist then.
+    public func version(of ref: EntityRef, atRun run: Int?) throws(DatabaseError) -> StoredVersion? {
+        let row = try db.row("""
+            SELECT c.run_id, c.change, c.new_hash, b.body
+            FROM changes c LEFT JOIN blobs b ON b.hash = c.new_hash
+            WHERE c.ref = ? AND c.run_id <= ? ORDER BY c.run_id DESC LIMIT 1
+            """, [.text(ref.description), .integer(Int64(run ?? Int(Int32.max)))])
+        guard let row, let changedIn = row.int(0), row.string(1) != ChangeKind.deleted.rawValue,
+              let hash = row.string(2), let body = row.string(3)
+        else { return nil }
+        return StoredVersion(ref: ref, run: changedIn, hash: ContentHash(hex: hash), body: body)
+    }
+
+    /// The canonical body stored under a content hash.
+    public func body(hash: ContentHash) throws(DatabaseError) -> String? {
+        try db.row("SELECT body FROM blobs WHERE hash = ?", [.text(hash.hex)])?.string(0)
+    }
+
+    /// The current body of an entity in the mirror.
+    public func currentBody(of ref: EntityRef) throws(DatabaseError) -> String? {
+        try db.row("SELECT b.body FROM entities e JOIN blobs b ON b.hash = e.hash WHERE e.ref = ?",
+                   [.text(ref.description)])?.string(0)
+    }
+
+    /// Records a run that failed before anything could be written (its walk transaction rolled back).
+    public func recordFailedRun(command: String, startedAt: String, source: String, kinds: [String],
+                                error: String) throws(DatabaseError) -> Int {
+        try db.run("""
+            INSERT INTO runs (command, started_at, finished_at, status, source, kinds, error)
+            VALUES (?, ?, ?, 'failed', ?, ?, ?)
+            """, [.text(command), .text(startedAt), .text(Timestamp.now()), .text(source),
+                  .text(CanonicalJSON.string(.array(kinds.map(JSONValue.string)))), .text(error)])
+        return Int(db.lastInsertRowID)
+    }
+}
+
+@available(*, unavailable)
+extension MirrorStore: Sendable {}
+
+/// A database that can't be used: unwritable, not a database, corrupt, or from a newer mirrorctl.
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let message: String
+    public let underlying: DatabaseError?
+
+    public init(path: String, underlying: DatabaseError) {
+        self.path = path
+        self.underlying = underlying
+        if underlying.isCorrupt {
+            message = "not a usable mirrorctl database (corrupt or not SQLite): \(underlying.message)"
+        } else if underlying.primaryCode == SQLITE_CANTOPEN || underlying.primaryCode == SQLITE_READONLY
+                    || underlying.primaryCode == SQLITE_PERM {
+            message = "cannot open for writing: \(underlying.message)"
+        } else {
+            message = underlying.description
+        }
+    }
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+        self.underlying = nil
+    }
+
+    public var description: String { "database \(path): \(message)" }
+}
+
+/// One row of `runs`.
+public struct RunRecord: Sendable {
+    public let id: Int
+    public let command: String
+    public let startedAt: String
+    public let finishedAt: String?
+    public let status: String
+    public let source: String
+    public let kinds: [String]
+    public let counts: ChangeCounts
+    public let error: String?
+
+    init(row: Row) {
+        id = row.int(0) ?? 0
+        command = row.string(1) ?? ""
+        startedAt = row.string(2) ?? ""
+        finishedAt = row.string(3)
+        status = row.string(4) ?? ""
+        source = row.string(5) ?? ""
+        kinds = (try? CanonicalJSON.parse(row.string(6) ?? "[]"))?.arrayValue?.compactMap(\.stringValue) ?? []
+        var counts = ChangeCounts()
+        counts.fetched = row.int(7) ?? 0
+        counts.created = row.int(8) ?? 0
+        counts.updated = row.int(9) ?? 0
+        counts.deleted = row.int(10) ?? 0
+        counts.unchanged = row.int(11) ?? 0
+        self.counts = counts
+        error = row.string(12)
+    }
+}
+
+public struct HistoryEntry: Sendable {
+    public let run: Int
+    public let change: ChangeKind
+    public let oldHash: ContentHash?
+    public let newHash: ContentHash?
+    public let at: String
+}
+
+public struct StoredVersion: Sendable {
+    public let ref: EntityRef
+    /// The run whose change produced this version.
+    public let run: Int
+    public let hash: ContentHash
+    public let body: String
+}
+
+/// ISO-8601 UTC timestamps with milliseconds, the one format of every time in the database.
+public enum Timestamp {
+    public static func now() -> String { string(Date()) }
+
+    public static func string(_ date: Date) -> String {
+        var format = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        format.timeZone = TimeZone(identifier: "UTC") ?? .current
+        return date.formatted(format)
+    }
+
+    public static func date(_ text: String) -> Date? {
+        (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+            ?? (try? Date(text, strategy: .iso8601))
+    }
+}

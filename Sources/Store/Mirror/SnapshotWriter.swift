@@ -1,0 +1,119 @@
+/// Persists one run's walk. The caller opens the run's transaction (`begin`) before walking and
+/// finishes it (`commit`) after: an interrupted or killed run leaves the database as it was.
+public final class SnapshotWriter {
+    private let db: Database
+    public let runID: Int
+    public private(set) var differ: SnapshotDiffer
+    private var finished = false
+
+    /// Begins the run's IMMEDIATE transaction and inserts its `running` row.
+    public init(store: MirrorStore, command: String, source: String, kinds: [String], startedAt: String,
+                index: MirrorIndex) throws(DatabaseError) {
+        db = store.db
+        differ = SnapshotDiffer(index: index)
+        try db.execute("BEGIN IMMEDIATE")
+        do {
+            try db.run("""
+                INSERT INTO runs (command, started_at, status, source, kinds) VALUES (?, ?, 'running', ?, ?)
+                """, [.text(command), .text(startedAt), .text(source),
+                      .text(CanonicalJSON.string(.array(kinds.map(JSONValue.string))))])
+            runID = Int(db.lastInsertRowID)
+        } catch {
+            try? db.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    deinit {
+        if !finished { try? db.execute("ROLLBACK") }
+    }
+
+    /// Classifies and stores one fetched entity; returns the change (nil for an identical duplicate).
+    @discardableResult
+    public func record(_ entity: SnapshotEntity) throws(DatabaseError) -> EntityChange? {
+        guard let change = differ.classify(entity) else { return nil }
+        let ref = entity.ref
+        switch change.change {
+        case .unchanged:
+            if let old = differ.index[change.ref], old.uid != entity.uid || old.etag != entity.etag {
+                try db.run("UPDATE entities SET uid = ?, etag = ? WHERE ref = ?",
+                           [.optionalText(entity.uid), .optionalText(entity.etag), .text(change.ref)])
+            }
+            if change.replacesEarlierCopy {
+                // This copy reverts an earlier copy of the same walk: drop that copy's event.
+                try db.run("DELETE FROM changes WHERE ref = ? AND run_id = ?", [.text(change.ref), .int(runID)])
+                try db.run("UPDATE entities SET hash = ? WHERE ref = ?", [.text(entity.hash.hex), .text(change.ref)])
+            }
+        case .created, .updated:
+            let blob = try db.statement("INSERT OR IGNORE INTO blobs (hash, body) VALUES (?, ?)")
+            try blob.bind([.text(entity.hash.hex), .text("")])
+            try blob.bindText(entity.canonical, at: 2)
+            while try blob.step() {}
+            try db.run("""
+                INSERT INTO entities (ref, kind, namespace, name, uid, etag, hash, first_seen_run, last_seen_run)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (ref) DO UPDATE SET uid = excluded.uid, etag = excluded.etag, hash = excluded.hash,
+                    last_seen_run = excluded.last_seen_run
+                """, [.text(change.ref), .text(ref.kind), .text(ref.namespace), .text(ref.name),
+                      .optionalText(entity.uid), .optionalText(entity.etag), .text(entity.hash.hex),
+                      .int(runID), .int(runID)])
+            try db.run("""
+                INSERT OR REPLACE INTO changes (run_id, ref, kind, change, old_hash, new_hash) VALUES (?, ?, ?, ?, ?, ?)
+                """, [.int(runID), .text(change.ref), .text(ref.kind), .text(change.change.rawValue),
+                      .optionalText(change.oldHash?.hex), .text(entity.hash.hex)])
+        case .deleted:
+            break
+        }
+        return change
+    }
+
+    /// Ends one kind's walk: a complete walk deletes what it didn't see and marks the rest seen;
+    /// an incomplete one deletes nothing.
+    @discardableResult
+    public func finishKind(_ outcome: KindOutcome) throws(DatabaseError) -> [EntityChange] {
+        let kind = outcome.kind.lowercased()
+        try db.run("INSERT OR REPLACE INTO run_kinds (run_id, kind, complete, fetched, error) VALUES (?, ?, ?, ?, ?)",
+                   [.int(runID), .text(kind), .int(outcome.complete ? 1 : 0), .int(outcome.fetched),
+                    .optionalText(outcome.error)])
+        var deletions: [EntityChange] = []
+        if outcome.complete {
+            deletions = differ.deletions(ofKind: kind)
+            for deletion in deletions {
+                try db.run("DELETE FROM entities WHERE ref = ?", [.text(deletion.ref)])
+                try db.run("""
+                    INSERT OR REPLACE INTO changes (run_id, ref, kind, change, old_hash, new_hash)
+                    VALUES (?, ?, ?, 'deleted', ?, NULL)
+                    """, [.int(runID), .text(deletion.ref), .text(kind), .optionalText(deletion.oldHash?.hex)])
+            }
+            try db.run("UPDATE entities SET last_seen_run = ? WHERE kind = ? AND last_seen_run <> ?",
+                       [.int(runID), .text(kind), .int(runID)])
+        } else {
+            for ref in differ.unchangedRefs(ofKind: kind) {
+                try db.run("UPDATE entities SET last_seen_run = ? WHERE ref = ?", [.int(runID), .text(ref)])
+            }
+        }
+        return deletions
+    }
+
+    /// Writes the run's outcome and commits everything at once.
+    public func commit(status: String, error: String?) throws(DatabaseError) {
+        let counts = differ.counts
+        try db.run("""
+            UPDATE runs SET finished_at = ?, status = ?, fetched = ?, created = ?, updated = ?, deleted = ?,
+                unchanged = ?, error = ? WHERE id = ?
+            """, [.text(Timestamp.now()), .text(status), .int(counts.fetched), .int(counts.created),
+                  .int(counts.updated), .int(counts.deleted), .int(counts.unchanged), .optionalText(error), .int(runID)])
+        try db.execute("COMMIT")
+        finished = true
+    }
+
+    /// Abandons the run: nothing of it is kept.
+    public func rollback() {
+        guard !finished else { return }
+        try? db.execute("ROLLBACK")
+        finished = true
+    }
+}
+
+@available(*, unavailable)
+extension SnapshotWriter: Sendable {}

@@ -1,0 +1,37 @@
+import Foundation
+import Store
+
+/// Exit statuses: a small closed set, documented in README.
+enum ExitStatus: Int32 {
+    case success = 0
+    case failed = 1
+    case usage = 2
+    case partial = 3
+    case database = 4
+}
+
+/// Where a command writes: results to stdout, messages to stderr. Injected for tests.
+struct Console {
+    var out: (String) -> Void = { text in FileHandle.standardOutput.write(Data(text.utf8)) }
+    var err: (String) -> Void = { text in FileHandle.standardError.write(Data(text.utf8)) }
+    var stdoutIsTerminal = isatty(STDOUT_FILENO) == 1
+    var stderrIsTerminal = isatty(STDERR_FILENO) == 1
+
+    func print(_ line: String) { out(line + "\n") }
+    func error(_ line: String) { err("mirrorctl: " + line + "\n") }
+    func json(_ value: JSONValue) { out(CanonicalJSON.string(value) + "\n") }
+}
+
+/// Fixed-width columns for human tables.
+func table(_ header: [String], _ rows: [[String]]) -> String {
+    var widths = header.map(\.count)
+    for row in rows {
+        for (column, cell) in row.enumerated() where column < widths.count { widths[column] = max(widths[column], cell.count) }
+    }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { column, cell in
+            column == cells.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+    }
+    return ([line(header)] + rows.map(line)).joined(separator: "\n")
+}
