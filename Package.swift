@@ -24,6 +24,7 @@ let package = Package(
             // Sources/Store/Migrations links to the top-level Migrations/ folder.
             resources: [
                 .embedInCode("Migrations/0001_initial.sql"),
+                .embedInCode("Migrations/0002_port.sql"),
             ]
         ),
         .target(name: "Fetch", dependencies: ["Store", "CCurl", "CYAML"]),

@@ -12,6 +12,7 @@ public enum Migrator {
     /// Run order is this literal list, never a directory listing.
     public static let migrations: [Migration] = [
         Migration(identifier: "0001_initial", sql: String(decoding: PackageResources._001_initial_sql, as: UTF8.self)),
+        Migration(identifier: "0002_port", sql: String(decoding: PackageResources._002_port_sql, as: UTF8.self)),
     ]
 
     public static func migrate(_ db: Database) throws(MigrationError) {

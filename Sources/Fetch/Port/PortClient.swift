@@ -1,0 +1,211 @@
+import CJQ
+import Foundation
+import Store
+
+/// Outcome of one entity in a bulk upsert: acknowledged, or Port's reason.
+public enum PortItemResult: Sendable, Equatable {
+    case acked
+    case rejected(status: Int, error: String, message: String)
+}
+
+/// Counters a run reports.
+public struct PortStats: Sendable, Equatable {
+    public var requests = 0
+    public var writes = 0
+    public var retries = 0
+    public init() {}
+
+    public static func + (lhs: PortStats, rhs: PortStats) -> PortStats {
+        var sum = lhs
+        sum.requests += rhs.requests
+        sum.writes += rhs.writes
+        sum.retries += rhs.retries
+        return sum
+    }
+}
+
+/// Port's REST API over one keep-alive connection (one per worker thread; they share `PortAuth`).
+/// Retries per `RetryPolicy`; a 401 drops the token and is retried once with a fresh one.
+public final class PortClient {
+    public let baseURL: String
+    private let auth: PortAuth
+    private let connection: HTTPConnection
+    private let retry: RetryPolicy
+    public private(set) var stats = PortStats()
+
+    public init(baseURL: String, auth: PortAuth, transport: TransportOptions = TransportOptions(),
+                retry: RetryPolicy = RetryPolicy()) throws {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.auth = auth
+        self.retry = retry
+        connection = try HTTPConnection(options: transport)
+    }
+
+    // MARK: Entities
+
+    /// `POST /v1/blueprints/{bp}/entities/bulk`: upserts ≤20 entities (canonical JSON bodies) and
+    /// reads Port's per-index results. Throws `PortError.http(413…)` when the body is too large.
+    public func upsertBulk(blueprint: String, entities: [[UInt8]], merge: Bool, createMissingRelated: Bool) throws -> [PortItemResult] {
+        var body: [UInt8] = Array(#"{"entities":["#.utf8)
+        for (index, entity) in entities.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            body.append(contentsOf: entity)
+        }
+        body.append(contentsOf: Array("]}".utf8))
+        let url = "\(baseURL)/v1/blueprints/\(PathEncoding.segment(blueprint))/entities/bulk?upsert=true&merge=\(merge)&create_missing_related_entities=\(createMissingRelated)"
+        let response = try send(method: "POST", url: url, body: body, write: true)
+        guard let parsed = try? JQValue.parse(response.body) else {
+            throw PortError.invalidResponse(url: url, reason: "bulk answer is not JSON")
+        }
+        var results = [PortItemResult](repeating: .rejected(status: 0, error: "missing", message: "Port gave no result for this entity"),
+                                       count: entities.count)
+        if let acked = parsed.member("entities") {
+            for index in 0..<acked.arrayCount {
+                if let position = acked.element(index).member("index").flatMap(PortClient.int), results.indices.contains(position) {
+                    results[position] = .acked
+                }
+            }
+        }
+        if let errors = parsed.member("errors") {
+            for index in 0..<errors.arrayCount {
+                let item = errors.element(index)
+                guard let position = item.member("index").flatMap(PortClient.int), results.indices.contains(position) else { continue }
+                results[position] = .rejected(status: item.member("statusCode").flatMap(PortClient.int) ?? 0,
+                                              error: item.member("error")?.stringValue ?? "error",
+                                              message: item.member("message")?.stringValue ?? "")
+            }
+        }
+        return results
+    }
+
+    /// `POST /v1/blueprints/{bp}/entities`: one upsert (the fallback when a bulk body is too large).
+    public func upsertOne(blueprint: String, entity: [UInt8], merge: Bool, createMissingRelated: Bool) throws -> PortItemResult {
+        let url = "\(baseURL)/v1/blueprints/\(PathEncoding.segment(blueprint))/entities?upsert=true&merge=\(merge)&create_missing_related_entities=\(createMissingRelated)"
+        do {
+            _ = try send(method: "POST", url: url, body: entity, write: true)
+            return .acked
+        } catch PortError.http(let status, let error, let message, _) where (400..<500).contains(status) && status != 401 && status != 429 {
+            return .rejected(status: status, error: error ?? "error", message: message ?? "")
+        }
+    }
+
+    /// `POST /v1/blueprints/{bp}/bulk/entities/delete`: deletes ≤100 identifiers; returns those Port
+    /// reports deleted (absent ones are simply not listed).
+    public func deleteBulk(blueprint: String, identifiers: [String], deleteDependents: Bool) throws -> [String] {
+        let url = "\(baseURL)/v1/blueprints/\(PathEncoding.segment(blueprint))/bulk/entities/delete?delete_dependents=\(deleteDependents)"
+        let body = CanonicalJSON.bytes(["entities": .array(identifiers.map(JSONValue.string))])
+        let response = try send(method: "POST", url: url, body: body, write: true)
+        let parsed = try? JQValue.parse(response.body)
+        let deleted = parsed?.member("deletedEntities")
+        return (0..<(deleted?.arrayCount ?? 0)).compactMap { deleted?.element($0).stringValue }
+    }
+
+    /// `POST /v1/blueprints/{bp}/entities/search`, one page: entities and the next cursor.
+    public func searchPage(blueprint: String, include: [String]?, limit: Int, from: String?) throws -> (entities: [JSONValue], next: String?) {
+        var body: [String: JSONValue] = ["limit": .number(Double(limit))]
+        if let include { body["include"] = .array(include.map(JSONValue.string)) }
+        if let from { body["from"] = .string(from) }
+        let url = "\(baseURL)/v1/blueprints/\(PathEncoding.segment(blueprint))/entities/search"
+        let response = try send(method: "POST", url: url, body: CanonicalJSON.bytes(.object(body)), write: false)
+        guard let parsed = try? CanonicalJSON.parse(response.body) else {
+            throw PortError.invalidResponse(url: url, reason: "search answer is not JSON")
+        }
+        return (parsed["entities"]?.arrayValue ?? [], parsed["next"]?.stringValue)
+    }
+
+    // MARK: Blueprints and integrations
+
+    /// `GET /v1/blueprints/{id}`: the blueprint, or nil when Port has none.
+    public func blueprint(_ identifier: String) throws -> JSONValue? {
+        do {
+            let response = try send(method: "GET", url: "\(baseURL)/v1/blueprints/\(PathEncoding.segment(identifier))", body: nil, write: false)
+            return (try? CanonicalJSON.parse(response.body))?["blueprint"]
+        } catch PortError.http(404, _, _, _) {
+            return nil
+        }
+    }
+
+    public func createBlueprint(_ blueprint: JSONValue) throws {
+        _ = try send(method: "POST", url: "\(baseURL)/v1/blueprints", body: CanonicalJSON.bytes(blueprint), write: true)
+    }
+
+    public func patchBlueprint(_ identifier: String, _ patch: JSONValue) throws {
+        _ = try send(method: "PATCH", url: "\(baseURL)/v1/blueprints/\(PathEncoding.segment(identifier))",
+                     body: CanonicalJSON.bytes(patch), write: true)
+    }
+
+    /// `GET /v1/integration/{id}`: the integration object (its `config` is an Ocean mapping).
+    public func integration(_ identifier: String) throws -> JSONValue {
+        let url = "\(baseURL)/v1/integration/\(PathEncoding.segment(identifier))"
+        let response = try send(method: "GET", url: url, body: nil, write: false)
+        guard let integration = (try? CanonicalJSON.parse(response.body))?["integration"] else {
+            throw PortError.invalidResponse(url: url, reason: "no integration object")
+        }
+        return integration
+    }
+
+    // MARK: Transport
+
+    /// One authorized request with retries; a 401 renews the token once.
+    func send(method: String, url: String, body: [UInt8]?, write: Bool) throws -> HTTPResponseData {
+        var renewed = false
+        while true {
+            let authorization = try auth.authorization(using: connection, retry: retry)
+            let request = HTTPRequestSpec(method: method, url: url,
+                                          headers: [("Authorization", authorization), ("Accept", "application/json")],
+                                          body: body)
+            do {
+                return try PortClient.sendWithRetry(request, connection: connection, retry: retry) { [self] in
+                    stats.requests += 1
+                    if write { stats.writes += 1 }
+                } onRetry: { [self] in
+                    stats.retries += 1
+                }
+            } catch PortError.http(401, let error, let message, let url) {
+                auth.invalidate(authorization)
+                if renewed { throw PortError.http(status: 401, error: error, message: message, url: url) }
+                renewed = true
+            }
+        }
+    }
+
+    /// Sends under the retry policy; a final non-2xx answer becomes `PortError.http`.
+    static func sendWithRetry(_ request: HTTPRequestSpec, connection: HTTPConnection, retry: RetryPolicy,
+                              onAttempt: () -> Void = {}, onRetry: () -> Void = {}) throws -> HTTPResponseData {
+        do {
+            return try retry.run({ _ -> RetryPolicy.Attempt<HTTPResponseData> in
+                onAttempt()
+                let response: HTTPResponseData
+                do throws(TransportError) {
+                    response = try connection.send(request)
+                } catch {
+                    return .retry(PortError.transport(error), headers: [:])
+                }
+                if (200..<300).contains(response.status) { return .success(response) }
+                let parsed = try? JQValue.parse(response.body)
+                let error = PortError.http(status: response.status, error: parsed?.member("error")?.stringValue,
+                                           message: parsed?.member("message")?.stringValue, url: request.url)
+                return RetryPolicy.isRetryable(status: response.status) ? .retry(error, headers: response.headers) : .failure(error)
+            }, onRetry: { _, _, _ in onRetry() })
+        } catch let exhausted as RetryExhausted {
+            throw PortError.gaveUp(attempts: exhausted.attempts, last: "\(exhausted.last)")
+        }
+    }
+
+    static func int(_ value: JQValue) -> Int? {
+        guard value.kind == JV_KIND_NUMBER else { return nil }
+        return Int(jv_number_value(value.raw))
+    }
+}
+
+@available(*, unavailable)
+extension PortClient: Sendable {}
+
+/// Percent-encoding of one path segment (identifiers may hold `/`, `:`, `+`, `=`, `@`).
+public enum PathEncoding {
+    public static func segment(_ value: String) -> String {
+        QueryEncoding.encode(value)
+    }
+}

@@ -1,0 +1,27 @@
+/// Why a Port call failed, with the URL and Port's `{ok:false, error, message}`. Never holds a
+/// token or the client secret.
+public enum PortError: Error, CustomStringConvertible {
+    case http(status: Int, error: String?, message: String?, url: String)
+    case transport(TransportError)
+    case invalidResponse(url: String, reason: String)
+    case gaveUp(attempts: Int, last: String)
+    case notConfigured(String)
+
+    public var description: String {
+        switch self {
+        case .http(let status, let error, let message, let url):
+            let detail = [error, message].compactMap { $0 }.joined(separator: ": ")
+            return "Port answered \(status)\(detail.isEmpty ? "" : " (\(detail))") for \(url)"
+        case .transport(let error): return "cannot reach Port: \(error)"
+        case .invalidResponse(let url, let reason): return "Port sent an invalid answer for \(url): \(reason)"
+        case .gaveUp(let attempts, let last): return "\(last) (gave up after \(attempts) attempts)"
+        case .notConfigured(let message): return message
+        }
+    }
+
+    /// The HTTP status when Port answered.
+    public var status: Int? {
+        if case .http(let status, _, _, _) = self { return status }
+        return nil
+    }
+}

@@ -1,0 +1,189 @@
+/// One upsert the plan wants: a desired entity Port has not acknowledged in this form.
+public struct PlannedUpsert: Sendable {
+    public let key: PortKey
+    public let sourceRef: String
+    public let hash: ContentHash
+    public let body: String
+    /// What Port last acknowledged for this key (nil: Port never acknowledged it: a create).
+    public let ackedHash: ContentHash?
+}
+
+/// One delete the plan wants: an owned entity no longer desired.
+public struct PlannedDelete: Sendable {
+    public let key: PortKey
+    public let sourceRef: String
+}
+
+/// The ledger: every Port entity mirrorctl owns and what Port last acknowledged for it. The plan
+/// is the desired state against the ledger; pushes record intent before sending and the
+/// acknowledgement after, so a killed push is re-sent (harmlessly: upserts are idempotent).
+public struct Ledger {
+    let db: Database
+
+    public init(store: MirrorStore) {
+        db = store.db
+    }
+
+    /// Desired entities whose mapped hash Port has not acknowledged, in key order: at most
+    /// `limit` of them after `after`, so a large plan is read a chunk at a time.
+    public func plannedUpserts(after: PortKey? = nil, limit: Int = Int(Int32.max)) throws(DatabaseError) -> [PlannedUpsert] {
+        try db.rows("""
+            SELECT d.blueprint, d.identifier, d.source_ref, d.hash, b.body, l.acked_hash
+            FROM desired d JOIN blobs b ON b.hash = d.hash
+            LEFT JOIN ledger l ON l.blueprint = d.blueprint AND l.identifier = d.identifier
+            WHERE (l.acked_hash IS NULL OR l.acked_hash <> d.hash) AND (d.blueprint, d.identifier) > (?, ?)
+            ORDER BY d.blueprint, d.identifier LIMIT ?
+            """, [.text(after?.blueprint ?? ""), .text(after?.identifier ?? ""), .int(limit)]).compactMap { row in
+            guard let blueprint = row.string(0), let identifier = row.string(1), let source = row.string(2),
+                  let hash = row.string(3), let body = row.string(4) else { return nil }
+            return PlannedUpsert(key: PortKey(blueprint: blueprint, identifier: identifier), sourceRef: source,
+                                 hash: ContentHash(hex: hash), body: body, ackedHash: row.string(5).map(ContentHash.init(hex:)))
+        }
+    }
+
+    /// Owned entities no longer desired, in key order.
+    public func plannedDeletes() throws(DatabaseError) -> [PlannedDelete] {
+        try db.rows("""
+            SELECT l.blueprint, l.identifier, l.source_ref FROM ledger l
+            LEFT JOIN desired d ON d.blueprint = l.blueprint AND d.identifier = l.identifier
+            WHERE d.identifier IS NULL ORDER BY l.blueprint, l.identifier
+            """).compactMap { row in
+            guard let blueprint = row.string(0), let identifier = row.string(1), let source = row.string(2) else { return nil }
+            return PlannedDelete(key: PortKey(blueprint: blueprint, identifier: identifier), sourceRef: source)
+        }
+    }
+
+    /// How many entities mirrorctl owns in Port (the denominator of the deletion threshold).
+    public func ownedCount() throws(DatabaseError) -> Int {
+        try db.row("SELECT count(*) FROM ledger")?.int(0) ?? 0
+    }
+
+    /// Owned, acknowledged entities whose mapped hash equals the desired one.
+    public func unchangedCount() throws(DatabaseError) -> Int {
+        try db.row("""
+            SELECT count(*) FROM desired d JOIN ledger l ON l.blueprint = d.blueprint AND l.identifier = d.identifier
+            WHERE l.acked_hash = d.hash
+            """)?.int(0) ?? 0
+    }
+
+    /// Keys still targeted by a relation of a desired entity (protected from deletion when Port
+    /// would re-create them as missing related entities).
+    public func isRelationTarget(_ identifier: String) throws(DatabaseError) -> Bool {
+        try db.row("SELECT 1 FROM desired_targets WHERE target = ? LIMIT 1", [.text(identifier)]) != nil
+    }
+
+    /// The body Port last acknowledged under `hash`.
+    public func body(hash: ContentHash) throws(DatabaseError) -> String? {
+        try db.row("SELECT body FROM blobs WHERE hash = ?", [.text(hash.hex)])?.string(0)
+    }
+
+    /// Records that `upserts` are about to be sent.
+    public func markSending(_ upserts: [PlannedUpsert], run: Int) throws(DatabaseError) {
+        for upsert in upserts {
+            try db.run("""
+                INSERT INTO ledger (blueprint, identifier, source_ref, intent_hash, status, run_id, updated_at)
+                VALUES (?, ?, ?, ?, 'sending', ?, ?)
+                ON CONFLICT (blueprint, identifier) DO UPDATE SET source_ref = excluded.source_ref,
+                    intent_hash = excluded.intent_hash, status = 'sending', run_id = excluded.run_id,
+                    updated_at = excluded.updated_at
+                """, [.text(upsert.key.blueprint), .text(upsert.key.identifier), .text(upsert.sourceRef),
+                      .text(upsert.hash.hex), .int(run), .text(Timestamp.now())])
+        }
+    }
+
+    /// Records Port's answer for one upsert.
+    public func recordUpsert(_ upsert: PlannedUpsert, outcome: PushOutcome, run: Int) throws(DatabaseError) {
+        let now = Timestamp.now()
+        switch outcome {
+        case .acked:
+            try db.run("""
+                UPDATE ledger SET acked_hash = ?, status = 'synced', last_error = NULL, run_id = ?, updated_at = ?
+                WHERE blueprint = ? AND identifier = ?
+                """, [.text(upsert.hash.hex), .int(run), .text(now), .text(upsert.key.blueprint), .text(upsert.key.identifier)])
+        case .rejected(_, let message), .failed(_, let message):
+            try db.run("""
+                UPDATE ledger SET status = ?, last_error = ?, run_id = ?, updated_at = ? WHERE blueprint = ? AND identifier = ?
+                """, [.text(outcome.ledgerStatus), .text(message), .int(run), .text(now),
+                      .text(upsert.key.blueprint), .text(upsert.key.identifier)])
+        }
+        try recordPush(run: run, key: upsert.key, action: "upsert", outcome: outcome, hash: upsert.hash.hex)
+    }
+
+    /// Records that `deletes` are about to be sent.
+    public func markDeleting(_ deletes: [PlannedDelete], run: Int) throws(DatabaseError) {
+        for delete in deletes {
+            try db.run("UPDATE ledger SET status = 'deleting', run_id = ?, updated_at = ? WHERE blueprint = ? AND identifier = ?",
+                       [.int(run), .text(Timestamp.now()), .text(delete.key.blueprint), .text(delete.key.identifier)])
+        }
+    }
+
+    /// Records Port's answer for one delete: an acknowledged delete leaves the ledger.
+    public func recordDelete(_ delete: PlannedDelete, outcome: PushOutcome, run: Int) throws(DatabaseError) {
+        switch outcome {
+        case .acked:
+            try db.run("DELETE FROM ledger WHERE blueprint = ? AND identifier = ?",
+                       [.text(delete.key.blueprint), .text(delete.key.identifier)])
+        case .rejected(_, let message), .failed(_, let message):
+            try db.run("UPDATE ledger SET status = 'failed', last_error = ?, run_id = ?, updated_at = ? WHERE blueprint = ? AND identifier = ?",
+                       [.text(message), .int(run), .text(Timestamp.now()), .text(delete.key.blueprint), .text(delete.key.identifier)])
+        }
+        try recordPush(run: run, key: delete.key, action: "delete", outcome: outcome, hash: nil)
+    }
+
+    private func recordPush(run: Int, key: PortKey, action: String, outcome: PushOutcome, hash: String?) throws(DatabaseError) {
+        try db.run("""
+            INSERT INTO pushes (run_id, blueprint, identifier, action, outcome, http_status, error, hash, at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.int(run), .text(key.blueprint), .text(key.identifier), .text(action), .text(outcome.name),
+                  outcome.httpStatus.map { .int($0) } ?? .null, .optionalText(outcome.message), .optionalText(hash),
+                  .text(Timestamp.now())])
+    }
+
+    /// Entities not (yet) acknowledged in their desired form.
+    public func pendingCount() throws(DatabaseError) -> Int {
+        try db.row("""
+            SELECT count(*) FROM desired d LEFT JOIN ledger l ON l.blueprint = d.blueprint AND l.identifier = d.identifier
+            WHERE l.acked_hash IS NULL OR l.acked_hash <> d.hash
+            """)?.int(0) ?? 0
+    }
+}
+
+/// What happened to one pushed entity.
+public enum PushOutcome: Sendable, Equatable {
+    case acked
+    /// Port refused this entity (422 schema mismatch, 404 missing relation target, …).
+    case rejected(status: Int, message: String)
+    /// The request failed as a whole (network, 5xx after retries): retried next run.
+    case failed(status: Int?, message: String)
+
+    var name: String {
+        switch self {
+        case .acked: return "acked"
+        case .rejected: return "rejected"
+        case .failed: return "failed"
+        }
+    }
+
+    var ledgerStatus: String {
+        switch self {
+        case .acked: return "synced"
+        case .rejected: return "rejected"
+        case .failed: return "failed"
+        }
+    }
+
+    var httpStatus: Int? {
+        switch self {
+        case .acked: return nil
+        case .rejected(let status, _): return status
+        case .failed(let status, _): return status
+        }
+    }
+
+    var message: String? {
+        switch self {
+        case .acked: return nil
+        case .rejected(_, let message), .failed(_, let message): return message
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Store
+import XCTest
+
+final class CanonicalJSONTests: XCTestCase {
+    /// Fixed vectors: the canonical form and hash must never drift, or every mirror re-hashes.
+    func testFixedVectors() throws {
+        let vectors: [(String, String)] = [
+            (#"{"b": 1, "a": [true, null, 1.5, "x"]}"#, #"{"a":[true,null,1.5,"x"],"b":1}"#),
+            (#"{"z":{"y":2,"x":1},"a":"é\n\"q\""}"#, #"{"a":"é\n\"q\"","z":{"x":1,"y":2}}"#),
+            ("[1.0, 100, 1e3, -0.25, 12345678901234]", "[1,100,1000,-0.25,12345678901234]"),
+            (#""\u0001\t""#, #""\u0001\t""#),
+            ("{}", "{}"),
+        ]
+        for (input, expected) in vectors {
+            XCTAssertEqual(String(decoding: try JQValue.parse(input).canonicalBytes(), as: UTF8.self), expected, input)
+        }
+        XCTAssertEqual(ContentHash(of: Array(#"{"a":1}"#.utf8)).hex,
+                       "015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862")
+        XCTAssertEqual(ContentHash(canonicalOf: ["b": 1, "a": 2]), ContentHash(of: Array(#"{"a":2,"b":1}"#.utf8)))
+    }
+
+    func testSwiftAndJQRepresentationsAgree() throws {
+        let value: JSONValue = ["kind": "Component", "n": 3, "list": [1, "two", nil, false], "o": ["k": 0.5]]
+        let text = CanonicalJSON.string(value)
+        XCTAssertEqual(try CanonicalJSON.parse(text), value)
+        XCTAssertEqual(text, #"{"kind":"Component","list":[1,"two",null,false],"n":3,"o":{"k":0.5}}"#)
+    }
+
+    func testInvalidJSONNamesThePosition() {
+        XCTAssertThrowsError(try JQValue.parse(#"{"items": [1, 2"#)) { error in
+            XCTAssertTrue("\(error)".contains("Unfinished"), "\(error)")
+        }
+        XCTAssertThrowsError(try JQValue.parse("<html>bad gateway</html>"))
+        XCTAssertThrowsError(try JQValue.parse(""))
+    }
+
+    func testSnapshotEntityDropsEtagAndKeepsTheRest() throws {
+        let item = try JQValue.parse(#"{"kind":"Component","metadata":{"name":"Web","etag":"e1","uid":"u1"},"spec":{}}"#)
+        let entity = try SnapshotEntity(item: item)
+        XCTAssertEqual(entity.ref.description, "component:default/web")
+        XCTAssertEqual(entity.etag, "e1")
+        XCTAssertEqual(entity.uid, "u1")
+        XCTAssertEqual(String(decoding: entity.canonical, as: UTF8.self),
+                       #"{"kind":"Component","metadata":{"name":"Web","uid":"u1"},"spec":{}}"#)
+        // The page item itself is untouched.
+        XCTAssertEqual(item.member("metadata")?.member("etag")?.stringValue, "e1")
+        let other = try SnapshotEntity(item: try JQValue.parse(#"{"metadata":{"uid":"u1","name":"Web","etag":"e2"},"spec":{},"kind":"Component"}"#))
+        XCTAssertEqual(other.hash, entity.hash, "etag and key order must not change the content hash")
+    }
+
+    func testSnapshotEntityRejectsMalformedItems() {
+        for text in ["[]", "42", #"{"metadata":{"name":"x"}}"#, #"{"kind":"Component"}"#, #"{"kind":"Component","metadata":{"name":""}}"#] {
+            XCTAssertThrowsError(try SnapshotEntity(item: try JQValue.parse(text)), text)
+        }
+    }
+
+    func testEntityRefParsing() {
+        XCTAssertEqual(EntityRef(parsing: "Component:Default/Artist-Web")?.description, "component:default/artist-web")
+        XCTAssertEqual(EntityRef(parsing: "team-a", defaultKind: "group", defaultNamespace: "ops")?.description, "group:ops/team-a")
+        XCTAssertEqual(EntityRef(parsing: "user:jdoe")?.description, "user:default/jdoe")
+        XCTAssertNil(EntityRef(parsing: "no-kind"))
+        XCTAssertNil(EntityRef(parsing: "a:b/c/d"))
+        XCTAssertNil(EntityRef(parsing: "component:"))
+        XCTAssertEqual(EntityRef(kind: "API", namespace: nil, name: "X").description, "api:default/x")
+        XCTAssertEqual(EntityRef(kind: "API", namespace: "", name: "X").description, "api:default/x")
+    }
+}
