@@ -38,8 +38,9 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "FakeServers"]),
         .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "FakeServers"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["FakeServers", "Store"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FakeServers", "Store", "mirrorctl"]),
         .testTarget(name: "FakeServersTests", dependencies: ["FakeServers"]),
+        .testTarget(name: "FakePortTests", dependencies: ["FakeServers"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -10,6 +10,9 @@ struct Configuration {
     var pageSize: Int
     var kinds: [String]
     var transport = TransportOptions()
+    var portBaseURL = "https://api.getport.io"
+    var portCredentials: PortCredentials?
+    var portConcurrency = 4
 
     static let defaultKinds = ["component", "API", "group", "user", "resource", "system", "domain"]
     static let databaseOption = OptionSpec(name: "db", value: "PATH", help: "SQLite mirror database (env MIRROR_DB, default ./mirror.db).")
@@ -20,7 +23,6 @@ struct Configuration {
         let token = try secret("BACKSTAGE_TOKEN", environment: environment)
         let pageSize = try arguments.int("page-size", range: 1...10_000) ?? 500
         var kinds = arguments.all("kind")
-        if kinds.isEmpty { kinds = defaultKinds }
         for kind in kinds where !isValidKind(kind) {
             throw UsageError("invalid kind '\(kind)': a Backstage kind is letters and digits, starting with a letter")
         }
@@ -31,7 +33,25 @@ struct Configuration {
                                           mappingPath: arguments.value("mapping") ?? environment["MIRROR_MAPPING"],
                                           pageSize: pageSize, kinds: kinds)
         configuration.transport.caBundle = arguments.value("ca-bundle") ?? environment["MIRROR_CA_BUNDLE"]
+        try configuration.loadPort(arguments, environment: environment)
         return configuration
+    }
+
+    /// Port settings: PORT_BASE_URL, PORT_CLIENT_ID, PORT_CLIENT_SECRET (or *_FILE).
+    mutating func loadPort(_ arguments: ParsedArguments, environment: [String: String]) throws(UsageError) {
+        portBaseURL = arguments.value("port-url") ?? environment["PORT_BASE_URL"] ?? portBaseURL
+        guard portBaseURL.hasPrefix("http://") || portBaseURL.hasPrefix("https://") else {
+            throw UsageError("PORT_BASE_URL must start with http:// or https://, got '\(portBaseURL)'")
+        }
+        portConcurrency = try arguments.int("concurrency", range: 1...64) ?? portConcurrency
+        let id = try Configuration.secret("PORT_CLIENT_ID", environment: environment)
+        let secret = try Configuration.secret("PORT_CLIENT_SECRET", environment: environment)
+        switch (id, secret) {
+        case (let id?, let secret?): portCredentials = PortCredentials(clientId: id, clientSecret: secret)
+        case (nil, nil): portCredentials = nil
+        case (nil, _): throw UsageError("PORT_CLIENT_SECRET is set but PORT_CLIENT_ID is not")
+        case (_, nil): throw UsageError("PORT_CLIENT_ID is set but PORT_CLIENT_SECRET is not")
+        }
     }
 
     static func databasePath(_ arguments: ParsedArguments, environment: [String: String]) -> String {

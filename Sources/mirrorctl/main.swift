@@ -1,5 +1,6 @@
 import Foundation
 import Fetch
+import Reconcile
 import Store
 
 /// What every command gets: output streams and the environment.
@@ -15,6 +16,8 @@ let commands: [(spec: CommandSpec, run: (ParsedArguments, CommandContext) throws
     (RunsCommand.spec, RunsCommand.run),
     (HistoryCommand.spec, HistoryCommand.run),
     (ShowCommand.spec, ShowCommand.run),
+    (BlueprintsCommand.spec, BlueprintsCommand.run),
+    (InitCommand.spec, InitCommand.run),
 ]
 
 @MainActor
@@ -69,6 +72,12 @@ func main() -> ExitStatus {
     } catch let error as DatabaseError {
         console.error("database: \(error)")
         return .database
+    } catch let error as MappingConfigError {
+        console.error("\(error)")
+        return .usage
+    } catch let error as MappingError {
+        console.error("\(error)")
+        return .usage
     } catch {
         console.error("\(error)")
         return .failed

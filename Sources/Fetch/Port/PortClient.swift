@@ -13,7 +13,12 @@ public struct PortStats: Sendable, Equatable {
     public var requests = 0
     public var writes = 0
     public var retries = 0
-    public init() {}
+
+    public init(requests: Int = 0, writes: Int = 0, retries: Int = 0) {
+        self.requests = requests
+        self.writes = writes
+        self.retries = retries
+    }
 
     public static func + (lhs: PortStats, rhs: PortStats) -> PortStats {
         var sum = lhs

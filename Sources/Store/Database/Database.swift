@@ -15,7 +15,7 @@ public final class Database {
     /// A new file is created with mode 0600: it is an audit record and may hold catalog data.
     public init(path: String, create: Bool = true, readOnly: Bool = false) throws(DatabaseError) {
         self.path = path
-        if create && !readOnly && !FileManager.default.fileExists(atPath: path) {
+        if create && !readOnly && path != ":memory:" && !FileManager.default.fileExists(atPath: path) {
             let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
                 throw DatabaseError(code: SQLITE_CANTOPEN, message: "cannot create \(path): \(String(cString: strerror(errno)))")

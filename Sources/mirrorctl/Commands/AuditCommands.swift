@@ -104,10 +104,12 @@ func parseRef(_ text: String) throws(UsageError) -> EntityRef {
     return ref
 }
 
-/// Opens the mirror database; a read-only open of a missing file is a clear error, not a new file.
-func openStore(_ path: String, readOnly: Bool) throws -> MirrorStore {
-    if readOnly && !FileManager.default.fileExists(atPath: path) {
-        throw StoreError(path: path, message: "no such database (run 'mirrorctl sync' first)")
+/// Opens the mirror database. A missing file is a clear error for readers; `diff` against a
+/// missing file works on a private in-memory database, so it creates nothing.
+func openStore(_ path: String, readOnly: Bool, createIfMissing: Bool = false) throws -> MirrorStore {
+    if !FileManager.default.fileExists(atPath: path) {
+        if !readOnly && !createIfMissing { return try MirrorStore(path: ":memory:") }
+        if readOnly { throw StoreError(path: path, message: "no such database (run 'mirrorctl sync' first)") }
     }
     return try MirrorStore(path: path, readOnly: readOnly)
 }

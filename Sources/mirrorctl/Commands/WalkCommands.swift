@@ -11,11 +11,16 @@ let walkOptions: [OptionSpec] = [
     OptionSpec(name: "page-size", value: "N", help: "Entities per by-query page (default 500)."),
     OptionSpec(name: "mapping", value: "FILE", help: "Port app config YAML (env MIRROR_MAPPING)."),
     OptionSpec(name: "ca-bundle", value: "FILE", help: "PEM CA bundle to trust for HTTPS (env MIRROR_CA_BUNDLE)."),
+    OptionSpec(name: "port-url", value: "URL", help: "Port API base URL (env PORT_BASE_URL, default https://api.getport.io)."),
+    OptionSpec(name: "concurrency", value: "N", help: "Port requests in flight at once (default 4)."),
+    OptionSpec(name: "allow-mass-delete", value: nil, help: "Delete in Port even above entityDeletionThreshold."),
     OptionSpec(name: "json", value: nil, help: "Print one JSON object on stdout."),
 ]
 
 let walkDiscussion = """
-    Environment: BACKSTAGE_URL, BACKSTAGE_TOKEN (or BACKSTAGE_TOKEN_FILE), MIRROR_DB, MIRROR_MAPPING.
+    Environment: BACKSTAGE_URL, BACKSTAGE_TOKEN (or BACKSTAGE_TOKEN_FILE), MIRROR_DB, MIRROR_MAPPING,
+    PORT_BASE_URL, PORT_CLIENT_ID, PORT_CLIENT_SECRET (or *_FILE). Without Port credentials a sync is
+    mirror-only: it maps and records the plan, and the first sync with credentials pushes it.
     Exit status: 0 succeeded, 3 partial (some kind did not complete: no deletes for it),
     1 failed, 2 usage or configuration error, 4 database unusable.
     """
@@ -49,14 +54,23 @@ enum Walk {
         let configuration = try Configuration.load(arguments, environment: context.environment)
         let url = try configuration.requireBackstageURL()
         let json = arguments.flag("json")
-        let store = try openStore(configuration.databasePath, readOnly: dryRun)
+        // The mapping is compiled before anything is fetched: a jq error is a configuration error.
+        let mapping = try loadMapping(configuration.mappingPath)
+        let store = try openStore(configuration.databasePath, readOnly: false, createIfMissing: !dryRun)
         let source = try openCatalogSource(url: url, token: configuration.backstageToken,
                                            pageSize: configuration.pageSize, transport: configuration.transport,
                                            retry: RetryPolicy())
+        var options = SyncOptions(kinds: configuration.kinds.isEmpty ? mapping.kinds : configuration.kinds)
+        options.dryRun = dryRun
+        options.allowMassDelete = arguments.flag("allow-mass-delete")
+        if let credentials = configuration.portCredentials {
+            options.port = PortSettings(baseURL: configuration.portBaseURL, credentials: credentials,
+                                        transport: configuration.transport, concurrency: configuration.portConcurrency)
+        }
         let progress = Progress(console: console)
-        let sync = MirrorSync(store: store, source: source) { event in progress.handle(event) }
+        let engine = SyncEngine(store: store, source: source, mapping: mapping) { event in progress.handle(event) }
         let started = Date()
-        let report = try sync.run(kinds: configuration.kinds, dryRun: dryRun, collectChanges: dryRun)
+        let report = try engine.run(options)
         progress.finish()
         let elapsed = Date().timeIntervalSince(started)
 
@@ -72,25 +86,30 @@ enum Walk {
                 object["changes"] = .array(report.changes.map { change in
                     ["ref": .string(change.ref), "change": .string(change.change.rawValue)]
                 })
+                object["port"] = planJSON(report.port)
+            } else {
+                object["port"] = report.port.json
             }
             console.json(.object(object))
         } else {
-            if dryRun {
-                if report.changes.isEmpty {
-                    console.print("No changes.")
-                } else {
-                    console.print(table(["CHANGE", "REF"], report.changes.map { [$0.change.rawValue, $0.ref] }))
-                }
-            }
+            if dryRun { printPlan(report, console: console) }
             let c = report.counts
             let what = dryRun ? "diff" : "run \(report.run ?? 0)"
             console.print("\(what) \(report.status.rawValue) in \(String(format: "%.2f", elapsed))s: \(c.fetched) fetched, \(c.created) created, \(c.updated) updated, \(c.deleted) deleted, \(c.unchanged) unchanged")
+            let p = report.port
+            if dryRun {
+                console.print("port plan: \(p.plan.upserts.filter(\.isCreate).count) to create, \(p.plan.upserts.filter { !$0.isCreate }.count) to update, \(p.plan.deletes.count) to delete")
+            } else if p.skipped {
+                console.print("port: skipped (no PORT_CLIENT_ID/PORT_CLIENT_SECRET); \(p.pending) entities pending")
+            } else {
+                console.print("port: \(p.upserted) upserted, \(p.deleted) deleted, \(p.failed) failed, \(p.unchanged) unchanged, \(p.pending) pending (\(p.requests) requests)")
+            }
         }
         for outcome in report.kinds where !outcome.complete {
             console.error("kind \(outcome.kind) incomplete, no deletes for it: \(outcome.error ?? "unknown error")")
         }
         switch report.status {
-        case .succeeded: return .success
+        case .succeeded: return report.port.thresholdExceeded ? .partial : .success
         case .partial: return .partial
         case .failed: return .failed
         }
@@ -100,6 +119,49 @@ enum Walk {
         ["fetched": .number(Double(counts.fetched)), "created": .number(Double(counts.created)),
          "updated": .number(Double(counts.updated)), "deleted": .number(Double(counts.deleted)),
          "unchanged": .number(Double(counts.unchanged))]
+    }
+
+    static func planJSON(_ port: PortReport) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "upserts": .array(port.plan.upserts.map { upsert in
+                var item: [String: JSONValue] = ["blueprint": .string(upsert.key.blueprint), "identifier": .string(upsert.key.identifier),
+                                                 "change": .string(upsert.isCreate ? "create" : "update")]
+                if !upsert.isCreate { item["fields"] = .array(upsert.changedFields.map(JSONValue.string)) }
+                return .object(item)
+            }),
+            "deletes": .array(port.plan.deletes.map { ["blueprint": .string($0.blueprint), "identifier": .string($0.identifier)] }),
+            "deletesSkipped": .bool(port.deletesSkipped),
+        ]
+        if let reason = port.deletesSkippedBecause { object["deletesSkippedReason"] = .string(reason) }
+        return .object(object)
+    }
+
+    static func printPlan(_ report: SyncReport, console: Console) {
+        if report.changes.isEmpty {
+            console.print("Mirror: no changes.")
+        } else {
+            console.print(table(["CHANGE", "REF"], report.changes.map { [$0.change.rawValue, $0.ref] }))
+        }
+        let plan = report.port.plan
+        if plan.upserts.isEmpty && plan.deletes.isEmpty {
+            console.print("Port: nothing to push.")
+        } else {
+            var rows = plan.upserts.map { upsert in
+                [upsert.isCreate ? "create" : "update", upsert.key.blueprint, upsert.key.identifier,
+                 upsert.changedFields.joined(separator: ", ")]
+            }
+            rows += plan.deletes.map { ["delete", $0.blueprint, $0.identifier, ""] }
+            console.print(table(["PORT", "BLUEPRINT", "IDENTIFIER", "FIELDS"], rows))
+        }
+    }
+}
+
+/// Loads the mapping file (or the built-in one); every failure is a configuration error.
+func loadMapping(_ path: String?) throws(UsageError) -> LoadedMapping {
+    do {
+        return try LoadedMapping.load(path: path)
+    } catch {
+        throw UsageError("\(error)")
     }
 }
 

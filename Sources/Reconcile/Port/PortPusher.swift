@@ -1,0 +1,255 @@
+import Fetch
+import Foundation
+import Store
+
+/// Where and how to push.
+public struct PortSettings: Sendable {
+    public var baseURL: String
+    public var credentials: PortCredentials
+    public var transport: TransportOptions
+    public var retry: RetryPolicy
+    /// Requests in flight at once.
+    public var concurrency: Int
+
+    public init(baseURL: String, credentials: PortCredentials, transport: TransportOptions = TransportOptions(),
+                retry: RetryPolicy = RetryPolicy(), concurrency: Int = 4) {
+        self.baseURL = baseURL
+        self.credentials = credentials
+        self.transport = transport
+        self.retry = retry
+        self.concurrency = concurrency
+    }
+}
+
+/// What a push did.
+public struct PushReport: Sendable {
+    public var upserted = 0
+    public var deleted = 0
+    public var rejected = 0
+    public var failed = 0
+    public var stats = PortStats()
+    public var tokenFetches = 0
+    /// Port's reasons for the first rejections and failures.
+    public var errors: [String] = []
+    /// A failure that stopped the push early (credentials refused, …).
+    public var aborted: String?
+}
+
+/// Sends the plan to Port: upserts in bulk batches of ≤20 entities and ≤1 MiB per blueprint,
+/// deletes in batches of ≤100, with bounded concurrency. The ledger records intent before each
+/// chunk is sent and Port's answers after it.
+final class PortPusher {
+    static let batchEntities = 20
+    static let batchBytes = 1 << 20
+    static let deleteBatch = 100
+    static let chunk = 400
+
+    private let store: MirrorStore
+    private let settings: PortSettings
+    private let config: PortAppConfig
+    private let auth: PortAuth
+    private let run: Int
+
+    init(store: MirrorStore, settings: PortSettings, config: PortAppConfig, run: Int) {
+        self.store = store
+        self.settings = settings
+        self.config = config
+        self.run = run
+        auth = PortAuth(baseURL: settings.baseURL, credentials: settings.credentials)
+    }
+
+    private func makePool() -> WorkerPool<PortClient, Batch, BatchResult> {
+        WorkerPool(count: settings.concurrency) { [settings, auth] in
+            try PortClient(baseURL: settings.baseURL, auth: auth, transport: settings.transport, retry: settings.retry)
+        }
+    }
+
+    struct Batch {
+        enum Work {
+            case upsert([PlannedUpsert])
+            case delete([PlannedDelete])
+        }
+        let blueprint: String
+        let work: Work
+    }
+
+    struct BatchResult {
+        var outcomes: [PushOutcome]
+        var stats = PortStats()
+        var fatal: String?
+    }
+
+    func push(deletes: [PlannedDelete], onProgress: (Int, Int) -> Void = { _, _ in }) throws -> PushReport {
+        let ledger = Ledger(store: store)
+        var report = PushReport()
+        let pool = makePool()
+        var after: PortKey?
+        while report.aborted == nil {
+            let upserts = try ledger.plannedUpserts(after: after, limit: PortPusher.chunk)
+            guard let last = upserts.last else { break }
+            after = last.key
+            let batches = PortPusher.upsertBatches(upserts)
+            try store.db.transaction { try ledger.markSending(upserts, run: run) }
+            let results = pool.run(batches, body: { [config] client, batch in
+                PortPusher.send(batch, client: client, config: config)
+            }, failure: { batch, error in
+                BatchResult(outcomes: Array(repeating: .failed(status: nil, message: "\(error)"), count: batch.size), fatal: "\(error)")
+            })
+            try store.db.transaction {
+                for (batch, result) in zip(batches, results) {
+                    guard case .upsert(let items) = batch.work else { continue }
+                    for (item, outcome) in zip(items, result.outcomes) {
+                        try ledger.recordUpsert(item, outcome: outcome, run: run)
+                        report.count(outcome, key: item.key, deleted: false)
+                    }
+                    report.stats = report.stats + result.stats
+                    if let fatal = result.fatal { report.aborted = fatal }
+                }
+            }
+            onProgress(report.upserted + report.rejected + report.failed, 0)
+        }
+        if report.aborted == nil && !deletes.isEmpty {
+            var batches: [Batch] = []
+            for (blueprint, group) in Dictionary(grouping: deletes, by: \.key.blueprint).sorted(by: { $0.key < $1.key }) {
+                for start in stride(from: 0, to: group.count, by: PortPusher.deleteBatch) {
+                    batches.append(Batch(blueprint: blueprint, work: .delete(Array(group[start..<min(start + PortPusher.deleteBatch, group.count)]))))
+                }
+            }
+            try store.db.transaction { try ledger.markDeleting(deletes, run: run) }
+            let results = pool.run(batches, body: { [config] client, batch in
+                PortPusher.send(batch, client: client, config: config)
+            }, failure: { batch, error in
+                BatchResult(outcomes: Array(repeating: .failed(status: nil, message: "\(error)"), count: batch.size), fatal: "\(error)")
+            })
+            try store.db.transaction {
+                for (batch, result) in zip(batches, results) {
+                    guard case .delete(let items) = batch.work else { continue }
+                    for (item, outcome) in zip(items, result.outcomes) {
+                        try ledger.recordDelete(item, outcome: outcome, run: run)
+                        report.count(outcome, key: item.key, deleted: true)
+                    }
+                    report.stats = report.stats + result.stats
+                    if let fatal = result.fatal { report.aborted = fatal }
+                }
+            }
+        }
+        report.tokenFetches = auth.fetches
+        return report
+    }
+
+    /// Groups upserts by blueprint into batches within Port's limits.
+    static func upsertBatches(_ upserts: [PlannedUpsert]) -> [Batch] {
+        var batches: [Batch] = []
+        var current: [PlannedUpsert] = []
+        var bytes = 0
+        func flush() {
+            if let first = current.first { batches.append(Batch(blueprint: first.key.blueprint, work: .upsert(current))) }
+            current = []
+            bytes = 0
+        }
+        for upsert in upserts {
+            let size = upsert.body.utf8.count + 1
+            if let first = current.first,
+               first.key.blueprint != upsert.key.blueprint || current.count == batchEntities || bytes + size > batchBytes - 64 {
+                flush()
+            }
+            current.append(upsert)
+            bytes += size
+        }
+        flush()
+        return batches
+    }
+
+    /// Sends one batch on a worker's client and turns every answer into per-entity outcomes.
+    static func send(_ batch: Batch, client: PortClient, config: PortAppConfig) -> BatchResult {
+        let before = client.stats
+        var result: BatchResult
+        switch batch.work {
+        case .upsert(let items):
+            result = sendUpserts(items, blueprint: batch.blueprint, client: client, config: config)
+        case .delete(let items):
+            do {
+                let deleted = Set(try client.deleteBulk(blueprint: batch.blueprint, identifiers: items.map(\.key.identifier),
+                                                        deleteDependents: config.deleteDependentEntities))
+                _ = deleted  // Absent identifiers were already gone: either way Port no longer has them.
+                result = BatchResult(outcomes: Array(repeating: .acked, count: items.count))
+            } catch {
+                result = failedBatch(error, count: items.count)
+            }
+        }
+        let after = client.stats
+        result.stats = PortStats(requests: after.requests - before.requests, writes: after.writes - before.writes,
+                                 retries: after.retries - before.retries)
+        return result
+    }
+
+    private static func sendUpserts(_ items: [PlannedUpsert], blueprint: String, client: PortClient, config: PortAppConfig) -> BatchResult {
+        let bodies = items.map { Array($0.body.utf8) }
+        do {
+            let results = try client.upsertBulk(blueprint: blueprint, entities: bodies, merge: config.enableMergeEntity,
+                                                createMissingRelated: config.createMissingRelatedEntities)
+            return BatchResult(outcomes: results.map(outcome))
+        } catch PortError.http(413, _, _, _) {
+            // Too large as a batch: Ocean's fallback, one entity at a time.
+            var outcomes: [PushOutcome] = []
+            var fatal: String?
+            for body in bodies {
+                do {
+                    outcomes.append(outcome(try client.upsertOne(blueprint: blueprint, entity: body, merge: config.enableMergeEntity,
+                                                                 createMissingRelated: config.createMissingRelatedEntities)))
+                } catch {
+                    let failed = failedBatch(error, count: 1)
+                    outcomes.append(contentsOf: failed.outcomes)
+                    fatal = fatal ?? failed.fatal
+                }
+            }
+            return BatchResult(outcomes: outcomes, fatal: fatal)
+        } catch PortError.http(let status, let error, let message, _) where status == 422 || status == 404 {
+            // The whole request was refused for its content (e.g. an identifier Port rejects).
+            let text = [error, message].compactMap { $0 }.joined(separator: ": ")
+            return BatchResult(outcomes: Array(repeating: .rejected(status: status, message: text), count: items.count))
+        } catch {
+            return failedBatch(error, count: items.count)
+        }
+    }
+
+    private static func outcome(_ result: PortItemResult) -> PushOutcome {
+        switch result {
+        case .acked: return .acked
+        case .rejected(let status, let error, let message):
+            return .rejected(status: status, message: message.isEmpty ? error : "\(error): \(message)")
+        }
+    }
+
+    /// A batch that failed as a whole; refused credentials stop the push.
+    private static func failedBatch(_ error: Error, count: Int) -> BatchResult {
+        let status = (error as? PortError)?.status
+        var result = BatchResult(outcomes: Array(repeating: .failed(status: status, message: "\(error)"), count: count))
+        if status == 401 || status == 403 { result.fatal = "\(error)" }
+        return result
+    }
+}
+
+extension PortPusher.Batch {
+    var size: Int {
+        switch work {
+        case .upsert(let items): return items.count
+        case .delete(let items): return items.count
+        }
+    }
+}
+
+extension PushReport {
+    mutating func count(_ outcome: PushOutcome, key: PortKey, deleted: Bool) {
+        switch outcome {
+        case .acked:
+            if deleted { self.deleted += 1 } else { upserted += 1 }
+        case .rejected(let status, let message):
+            rejected += 1
+            if errors.count < 20 { errors.append("\(key): \(status) \(message)") }
+        case .failed(_, let message):
+            failed += 1
+            if errors.count < 20 { errors.append("\(key): \(message)") }
+        }
+    }
+}

@@ -1,5 +1,0 @@
-import XCTest
-
-final class ReconcilePlaceholderTests: XCTestCase {
-    func testNothingYet() {}
-}
