@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "FakeServers"]),
         .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "FakeServers"]),
         .testTarget(name: "EndToEndTests", dependencies: ["FakeServers", "Store", "mirrorctl"]),
-        .testTarget(name: "FakeServersTests", dependencies: ["FakeServers"]),
+        .testTarget(name: "FakeServersTests", dependencies: ["FakeServers", "Store"]),
         .testTarget(name: "FakePortTests", dependencies: ["FakeServers"]),
     ],
     swiftLanguageModes: [.v6]
