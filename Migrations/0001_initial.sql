@@ -28,10 +28,11 @@ CREATE TABLE run_kinds (
 ) WITHOUT ROWID;
 
 -- Canonical JSON of an entity (metadata.etag removed), once per SHA-256 content hash.
+-- A rowid table on purpose: bodies of a few KB stay on their page instead of overflowing.
 CREATE TABLE blobs (
     hash  TEXT PRIMARY KEY,
     body  TEXT NOT NULL
-) WITHOUT ROWID;
+);
 
 -- The current mirror: one row per entity ref.
 CREATE TABLE entities (
