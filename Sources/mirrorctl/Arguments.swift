@@ -40,6 +40,8 @@ struct ParsedArguments {
     var flags: Set<String> = []
     var positionals: [String] = []
     var wantsHelp = false
+    /// The config file named by `--config`/`MIRROR_CONFIG`, read once by `main`.
+    var configFile: ConfigFile?
 
     func value(_ name: String) -> String? { values[name]?.last }
     func all(_ name: String) -> [String] { values[name] ?? [] }
@@ -50,6 +52,15 @@ struct ParsedArguments {
         guard let text = value(name) else { return nil }
         guard let number = Int(text), range.contains(number) else {
             throw UsageError("--\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+        }
+        return number
+    }
+
+    /// A decimal option; a non-number is a usage error naming the option.
+    func double(_ name: String, range: ClosedRange<Double>) throws(UsageError) -> Double? {
+        guard let text = value(name) else { return nil }
+        guard let number = Double(text), range.contains(number) else {
+            throw UsageError("--\(name) must be a number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
         }
         return number
     }

@@ -128,7 +128,7 @@ final class PortEndToEndTests: EndToEndCase {
         port.injectFault(FakePortFault(pathContains: "/entities/bulk", count: 1, action: .expireTokens))
         let sync = try mirrorctl(["sync", "--json", "--concurrency", "2"], timeout: 300)
         assertStatus(sync, 0)
-        XCTAssertEqual(portCount(sync, "upserted"), expectedEntityCount)
+        XCTAssertEqual(portCount(sync, "upserted"), expectedEntityCount, sync.stderr)
         XCTAssertEqual(portCount(sync, "pending"), 0)
         XCTAssertGreaterThan(port.requestLog.filter { $0.status == 429 }.count, 0, "the storm happened")
     }

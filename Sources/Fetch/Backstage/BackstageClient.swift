@@ -5,7 +5,7 @@ import Store
 /// Reads a Backstage catalog through `GET /api/catalog/entities/by-query`, following
 /// `pageInfo.nextCursor` until it is absent. Sends `Authorization: Bearer` only when a token is
 /// configured. One keep-alive connection; retries per `RetryPolicy`.
-public final class BackstageClient: CatalogSource {
+public final class BackstageClient: IncrementalCatalogSource {
     public let baseURL: String
     private let token: String?
     public let pageSize: Int
@@ -68,6 +68,27 @@ public final class BackstageClient: CatalogSource {
             cursor = page.member("pageInfo")?.member("nextCursor")?.stringValue
             if cursor?.isEmpty == true { cursor = nil }
         } while cursor != nil
+    }
+
+    /// The projection of an etag-first scan.
+    public static let scanFields = ["kind", "metadata.namespace", "metadata.name", "metadata.uid", "metadata.etag"]
+
+    public func scan(kind: String, onPage: ([ScannedRef]) throws -> Void) throws {
+        try walk(kind: kind, fields: BackstageClient.scanFields) { page in
+            var refs: [ScannedRef] = []
+            refs.reserveCapacity(page.items.count)
+            for item in page.items {
+                guard let itemKind = item.member("kind")?.stringValue, let metadata = item.member("metadata"),
+                      let name = metadata.member("name")?.stringValue else { continue }
+                refs.append(ScannedRef(ref: EntityRef(kind: itemKind, namespace: metadata.member("namespace")?.stringValue, name: name),
+                                       uid: metadata.member("uid")?.stringValue, etag: metadata.member("etag")?.stringValue))
+            }
+            try onPage(refs)
+        }
+    }
+
+    public func fetch(refs: [String]) throws -> [JQValue?] {
+        try entities(byRefs: refs)
     }
 
     /// `POST /api/catalog/entities/by-refs`: the entities for `refs` in the same order, nil where

@@ -25,14 +25,41 @@ public struct SourceStats: Sendable, Equatable {
     public var bytes = 0
     public var retries = 0
     public init() {}
+
+    public static func + (lhs: SourceStats, rhs: SourceStats) -> SourceStats {
+        var sum = lhs
+        sum.requests += rhs.requests
+        sum.bytes += rhs.bytes
+        sum.retries += rhs.retries
+        return sum
+    }
+}
+
+/// One entity as an etag-first scan sees it: identity only, no body.
+public struct ScannedRef: Sendable {
+    public let ref: EntityRef
+    public let uid: String?
+    public let etag: String?
+}
+
+/// A source that can list refs with uids and etags cheaply and fetch bodies by ref, so a sync
+/// downloads only what changed.
+public protocol IncrementalCatalogSource: CatalogSource {
+    /// Walks `kind` projected to kind, namespace, name, uid and etag.
+    func scan(kind: String, onPage: ([ScannedRef]) throws -> Void) throws
+    /// Full bodies of `refs`, in order; nil where the catalog no longer has one.
+    func fetch(refs: [String]) throws -> [JQValue?]
 }
 
 /// Opens the source named by a `--backstage-url`: `file:PATH` reads descriptor YAML, anything
 /// else is a Backstage base URL.
 public func openCatalogSource(url: String, token: String?, pageSize: Int, transport: TransportOptions,
                               retry: RetryPolicy) throws -> CatalogSource {
-    if url.hasPrefix("file:") {
+    if isLocalCatalogURL(url) {
         return LocalCatalogSource(path: String(url.dropFirst("file:".count)))
     }
     return try BackstageClient(baseURL: url, token: token, pageSize: pageSize, transport: transport, retry: retry)
 }
+
+/// `file:PATH` names a local folder of descriptors; only a Backstage server can scan by etag.
+public func isLocalCatalogURL(_ url: String) -> Bool { url.hasPrefix("file:") }

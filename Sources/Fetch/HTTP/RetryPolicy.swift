@@ -29,12 +29,18 @@ public struct RetryPolicy: Sendable {
 
     public static let retryableStatuses: Set<Int> = [408, 429, 502, 503, 504]
 
+    /// Port rate-limits per organisation and asks clients to wait out its window: more attempts,
+    /// as Ocean makes (10 retries), still bounded by `maxTotalWait`.
+    public static let port = RetryPolicy(maxAttempts: 11, baseDelay: 0.3)
+
     public static func isRetryable(status: Int) -> Bool { retryableStatuses.contains(status) }
 
     /// Seconds to wait before attempt `attempt + 1` (attempt counts from 1).
     public func delay(afterAttempt attempt: Int, headers: [String: String], now: Date = Date()) -> Double {
         if let hinted = RetryPolicy.hintedDelay(headers: headers, now: now) {
-            return min(max(hinted, 0), maxDelay)
+            // A window that "resets now" is honoured with a short jittered pause, so clients
+            // sharing a limit don't all retry in the same instant and burn their attempts.
+            return min(max(hinted, 0) + Double.random(in: 0.05...0.25), maxDelay)
         }
         let exponential = baseDelay * pow(2, Double(attempt - 1))
         let jitter = exponential * Double.random(in: -0.1...0.1)

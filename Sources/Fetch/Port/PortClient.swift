@@ -39,7 +39,7 @@ public final class PortClient {
     public private(set) var stats = PortStats()
 
     public init(baseURL: String, auth: PortAuth, transport: TransportOptions = TransportOptions(),
-                retry: RetryPolicy = RetryPolicy()) throws {
+                retry: RetryPolicy = .port) throws {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
@@ -153,9 +153,13 @@ public final class PortClient {
 
     // MARK: Transport
 
-    /// One authorized request with retries; a 401 renews the token once.
+    /// A token can expire while a request waits out a rate limit; renewing more often than this
+    /// means the credentials themselves are refused.
+    static let maxRenewals = 3
+
+    /// One authorized request with retries; a 401 renews the token (a few times at most).
     func send(method: String, url: String, body: [UInt8]?, write: Bool) throws -> HTTPResponseData {
-        var renewed = false
+        var renewals = 0
         while true {
             let authorization = try auth.authorization(using: connection, retry: retry)
             let request = HTTPRequestSpec(method: method, url: url,
@@ -170,8 +174,8 @@ public final class PortClient {
                 }
             } catch PortError.http(401, let error, let message, let url) {
                 auth.invalidate(authorization)
-                if renewed { throw PortError.http(status: 401, error: error, message: message, url: url) }
-                renewed = true
+                if renewals == PortClient.maxRenewals { throw PortError.http(status: 401, error: error, message: message, url: url) }
+                renewals += 1
             }
         }
     }

@@ -17,18 +17,28 @@ public struct MappingSummary: Sendable {
 
 /// Brings the desired Port state up to date with the mirror, inside the run's transaction:
 /// re-maps only entities whose source changed, or every entity when the mapping changed.
-/// A source whose selector errored keeps its previous desired entities (and blocks deletes).
+/// Mapping runs on every core (one compiled mapping per worker); the database is written by the
+/// calling thread. A source whose selector errored keeps its previous desired entities (and the
+/// run sends no deletes).
 struct MappingStage {
     let store: MirrorStore
-    let mapping: CompiledMapping
-    let mappingHash: String
+    let mapping: LoadedMapping
     let run: Int
+    let workers: Int
+
+    /// Rows read and mapped per round; bounds memory whatever the catalog size.
+    static let chunk = 2_000
+    static let job = 100
 
     func apply(changedRefs: [String], deletedRefs: [String], onWarning: (String) -> Void) throws -> MappingSummary {
         let desired = DesiredState(store: store)
         var summary = MappingSummary()
-        let remapAll = try desired.mappingHash() != mappingHash
+        let remapAll = try desired.mappingHash() != mapping.hash
         summary.remappedAll = remapAll
+        let config = mapping.config
+        let pool = WorkerPool<CompiledMapping, ArraySlice<(String, String)>, [MappedSource]>(count: workers) {
+            try CompiledMapping(config)
+        }
         if remapAll {
             try desired.removeAll()
             // Keyset chunks: no statement stays open while the desired tables are written.
@@ -36,69 +46,105 @@ struct MappingStage {
             while true {
                 let rows = try store.db.rows("""
                     SELECT e.ref, b.body FROM entities e JOIN blobs b ON b.hash = e.hash
-                    WHERE e.ref > ? ORDER BY e.ref LIMIT 2000
-                    """, [.text(after)]).compactMap { row -> (String, String)? in
+                    WHERE e.ref > ? ORDER BY e.ref LIMIT ?
+                    """, [.text(after), .int(MappingStage.chunk)]).compactMap { row -> (String, String)? in
                     guard let ref = row.string(0), let body = row.string(1) else { return nil }
                     return (ref, body)
                 }
                 guard let last = rows.last else { break }
-                try map(rows, into: desired, summary: &summary, onWarning: onWarning)
+                try save(map(rows, pool: pool), into: desired, summary: &summary, onWarning: onWarning)
                 after = last.0
             }
-            try desired.setMappingHash(mappingHash, run: run)
+            try desired.setMappingHash(mapping.hash, run: run)
         } else {
             for ref in deletedRefs { try desired.remove(sourceRef: ref) }
-            var rows: [(String, String)] = []
-            for ref in changedRefs {
-                if let body = try store.db.row("SELECT b.body FROM entities e JOIN blobs b ON b.hash = e.hash WHERE e.ref = ?",
-                                               [.text(ref)])?.string(0) {
-                    rows.append((ref, body))
+            for start in stride(from: 0, to: changedRefs.count, by: MappingStage.chunk) {
+                var rows: [(String, String)] = []
+                for ref in changedRefs[start..<min(start + MappingStage.chunk, changedRefs.count)] {
+                    if let body = try store.db.row("SELECT b.body FROM entities e JOIN blobs b ON b.hash = e.hash WHERE e.ref = ?",
+                                                   [.text(ref)])?.string(0) {
+                        rows.append((ref, body))
+                    }
                 }
-                if rows.count == 2_000 {
-                    try map(rows, into: desired, summary: &summary, onWarning: onWarning)
-                    rows.removeAll(keepingCapacity: true)
-                }
+                try save(map(rows, pool: pool), into: desired, summary: &summary, onWarning: onWarning)
             }
-            try map(rows, into: desired, summary: &summary, onWarning: onWarning)
         }
         return summary
     }
 
-    private func map(_ rows: [(String, String)], into desired: DesiredState, summary: inout MappingSummary,
-                     onWarning: (String) -> Void) throws {
-        for (ref, body) in rows {
-            guard let parsedRef = EntityRef(parsing: ref), let entity = try? JQValue.parse(body) else { continue }
-            summary.mapped += 1
-            let results = mapping.map(entity, ref: parsedRef)
-            var produced: [DesiredEntity] = []
-            var selectorFailed = false
-            for result in results {
-                for warning in result.warnings {
-                    summary.warnings += 1
-                    if summary.sampleWarnings.count < 20 { summary.sampleWarnings.append(warning.description) }
-                }
-                switch result.outcome {
-                case .entity(let portEntity):
-                    summary.entities += 1
-                    produced.append(DesiredEntity(blueprint: portEntity.blueprint, identifier: portEntity.identifier,
-                                                  sourceRef: ref, canonical: CanonicalJSON.bytes(portEntity.body),
-                                                  targets: portEntity.relationTargets.map(\.identifier)))
-                case .filtered:
-                    summary.filtered += 1
-                case .dropped(let reason):
-                    summary.dropped += 1
-                    onWarning("\(ref): resources[\(result.resourceIndex)] dropped: \(reason)")
-                case .selectorError(let message):
-                    selectorFailed = true
-                    summary.selectorErrors.append("\(ref): resources[\(result.resourceIndex)] selector: \(message)")
-                    onWarning("\(ref): resources[\(result.resourceIndex)] selector: \(message)")
-                }
-            }
-            // Keep what an entity mapped to before when its selector can't be evaluated.
-            if selectorFailed { continue }
-            for collision in try desired.replace(sourceRef: ref, with: produced, run: run) {
-                onWarning("\(ref) maps to \(collision), which another entity also maps to: the later one wins")
+    /// Maps rows on the pool's threads, in order.
+    private func map(_ rows: [(String, String)],
+                     pool: WorkerPool<CompiledMapping, ArraySlice<(String, String)>, [MappedSource]>) -> [MappedSource] {
+        let jobs = stride(from: 0, to: rows.count, by: MappingStage.job).map { rows[$0..<min($0 + MappingStage.job, rows.count)] }
+        return pool.run(jobs, body: { mapping, slice in
+            slice.map { MappingStage.mapOne(ref: $0.0, body: $0.1, mapping: mapping) }
+        }, failure: { slice, error in
+            slice.map { MappedSource(ref: $0.0, selectorErrors: ["cannot compile the mapping: \(error)"]) }
+        }).flatMap { $0 }
+    }
+
+    /// One source entity through every resource of the mapping (runs on a worker thread).
+    static func mapOne(ref: String, body: String, mapping: CompiledMapping) -> MappedSource {
+        var result = MappedSource(ref: ref)
+        guard let parsedRef = EntityRef(parsing: ref), let entity = try? JQValue.parse(body) else {
+            result.selectorErrors.append("stored body is not valid JSON")
+            return result
+        }
+        for outcome in mapping.map(entity, ref: parsedRef) {
+            result.warnings.append(contentsOf: outcome.warnings.map(\.description))
+            switch outcome.outcome {
+            case .entity(let portEntity):
+                result.entities.append(DesiredEntity(blueprint: portEntity.blueprint, identifier: portEntity.identifier,
+                                                     sourceRef: ref, canonical: CanonicalJSON.bytes(portEntity.body),
+                                                     targets: portEntity.relationTargets.map(\.identifier)))
+            case .filtered:
+                result.filtered += 1
+            case .dropped(let reason):
+                result.dropped.append("resources[\(outcome.resourceIndex)] dropped: \(reason)")
+            case .selectorError(let message):
+                result.selectorErrors.append("resources[\(outcome.resourceIndex)] selector: \(message)")
             }
         }
+        return result
+    }
+
+    /// Writes mapped sources (calling thread: the one that owns the database connection).
+    private func save(_ mapped: [MappedSource], into desired: DesiredState, summary: inout MappingSummary,
+                       onWarning: (String) -> Void) throws {
+        for source in mapped {
+            summary.mapped += 1
+            summary.entities += source.entities.count
+            summary.filtered += source.filtered
+            summary.dropped += source.dropped.count
+            summary.warnings += source.warnings.count
+            for warning in source.warnings where summary.sampleWarnings.count < 20 { summary.sampleWarnings.append(warning) }
+            for drop in source.dropped { onWarning("\(source.ref): \(drop)") }
+            if !source.selectorErrors.isEmpty {
+                // Keep what the entity mapped to before: its selector can't be evaluated now.
+                for error in source.selectorErrors {
+                    summary.selectorErrors.append("\(source.ref): \(error)")
+                    onWarning("\(source.ref): \(error)")
+                }
+                continue
+            }
+            for collision in try desired.replace(sourceRef: source.ref, with: source.entities, run: run) {
+                onWarning("\(source.ref) maps to \(collision), which another entity also maps to: the later one wins")
+            }
+        }
+    }
+}
+
+/// What one source entity mapped to (built on a worker thread, stored by the caller).
+struct MappedSource: Sendable {
+    let ref: String
+    var entities: [DesiredEntity] = []
+    var filtered = 0
+    var dropped: [String] = []
+    var selectorErrors: [String] = []
+    var warnings: [String] = []
+
+    init(ref: String, selectorErrors: [String] = []) {
+        self.ref = ref
+        self.selectorErrors = selectorErrors
     }
 }

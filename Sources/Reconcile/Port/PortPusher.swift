@@ -12,7 +12,7 @@ public struct PortSettings: Sendable {
     public var concurrency: Int
 
     public init(baseURL: String, credentials: PortCredentials, transport: TransportOptions = TransportOptions(),
-                retry: RetryPolicy = RetryPolicy(), concurrency: Int = 4) {
+                retry: RetryPolicy = .port, concurrency: Int = 4) {
         self.baseURL = baseURL
         self.credentials = credentials
         self.transport = transport
@@ -184,6 +184,7 @@ final class PortPusher {
     }
 
     private static func sendUpserts(_ items: [PlannedUpsert], blueprint: String, client: PortClient, config: PortAppConfig) -> BatchResult {
+        if let screened = PortPreflight.screen(items, send: { sendUpserts($0, blueprint: blueprint, client: client, config: config) }) { return screened }
         let bodies = items.map { Array($0.body.utf8) }
         do {
             let results = try client.upsertBulk(blueprint: blueprint, entities: bodies, merge: config.enableMergeEntity,

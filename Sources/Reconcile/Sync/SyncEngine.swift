@@ -16,14 +16,39 @@ public enum SyncEvent: Sendable {
     case warning(String)
 }
 
+/// How to open the catalog source: once per walking thread, each with its own connection.
+public struct SourceFactory: Sendable {
+    /// What runs record as their source: a URL or `file:` path, never a credential.
+    public let description: String
+    /// Whether the source can do etag-first scans.
+    public let incremental: Bool
+    public let make: @Sendable () throws -> CatalogSource
+
+    public init(description: String, incremental: Bool, make: @escaping @Sendable () throws -> CatalogSource) {
+        self.description = description
+        self.incremental = incremental
+        self.make = make
+    }
+}
+
 /// What a run should do.
 public struct SyncOptions: Sendable {
     public var kinds: [String]
+    /// Walk full bodies even where an etag-first scan would do.
+    public var fullWalk = false
+    /// A kind is walked with full bodies when its last full walk is older than this (seconds).
+    public var fullWalkEvery: Double = 24 * 3600
+    /// Backstage connections walking kinds at once.
+    public var walkConcurrency = 4
     /// `diff`: compute everything, then roll back.
     public var dryRun = false
     /// Port to push to; nil makes the run mirror-only (the plan is still recorded).
     public var port: PortSettings?
     public var allowMassDelete = false
+    /// Compare Port with the ledger before pushing, so entities edited or deleted in Port by hand are pushed again.
+    public var verify = false
+    /// Threads mapping entities (one libjq state each).
+    public var mappingWorkers = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     public init(kinds: [String]) {
         self.kinds = kinds
@@ -62,6 +87,8 @@ public struct SyncReport: Sendable {
     public var warnings: [String]
     public var error: String?
     public var sourceStats: SourceStats
+    /// What drift verification found, when the run verified (`SyncOptions.verify`).
+    public var verify: DriftReport? = nil
 }
 
 /// One run: walk the source into the mirror, map what changed into the desired Port state,
@@ -70,11 +97,11 @@ public struct SyncReport: Sendable {
 /// does the same work and rolls it back. Pushes record intent and acknowledgement in the ledger.
 public final class SyncEngine {
     private let store: MirrorStore
-    private let source: CatalogSource
+    private let source: SourceFactory
     private let mapping: LoadedMapping
     private let onEvent: (SyncEvent) -> Void
 
-    public init(store: MirrorStore, source: CatalogSource, mapping: LoadedMapping,
+    public init(store: MirrorStore, source: SourceFactory, mapping: LoadedMapping,
                 onEvent: @escaping (SyncEvent) -> Void = { _ in }) {
         self.store = store
         self.source = source
@@ -82,12 +109,24 @@ public final class SyncEngine {
         self.onEvent = onEvent
     }
 
+    /// Full walks for new kinds, stale kinds and when asked; etag-first scans otherwise.
+    func plans(_ options: SyncOptions, index: MirrorIndex) throws -> [CatalogWalker.Plan] {
+        let counts = index.countsByKind()
+        return try options.kinds.map { kind in
+            guard source.incremental, !options.fullWalk, (counts[kind.lowercased()] ?? 0) > 0,
+                  let last = try store.lastFullWalk(ofKind: kind), Date().timeIntervalSince(last) < options.fullWalkEvery
+            else { return CatalogWalker.Plan(kind: kind, mode: .full) }
+            return CatalogWalker.Plan(kind: kind, mode: .scan)
+        }
+    }
+
     /// Runs once. Throws only when the database fails (the run is then rolled back).
     public func run(_ options: SyncOptions) throws -> SyncReport {
         let startedAt = Timestamp.now()
+        let index = try store.loadIndex()
         let writer = try SnapshotWriter(store: store, command: options.dryRun ? "diff" : "sync",
-                                        source: source.sourceDescription, kinds: options.kinds, startedAt: startedAt,
-                                        index: try store.loadIndex())
+                                        source: source.description, kinds: options.kinds, startedAt: startedAt,
+                                        index: index)
         var outcomes: [KindOutcome] = []
         var changes: [EntityChange] = []
         var warnings: [String] = []
@@ -95,42 +134,34 @@ public final class SyncEngine {
             if warnings.count < 1_000 { warnings.append(message) }
             onEvent(.warning(message))
         }
+        let walker = CatalogWalker(makeSource: source.make, index: index, concurrency: options.walkConcurrency)
         let report: SyncReport
         do {
-            for kind in options.kinds {
-                onEvent(.kindStarted(kind))
-                var fetched = 0
-                var failure: String?
-                do {
-                    try source.walk(kind: kind) { page in
-                        for item in page.items {
-                            let entity: SnapshotEntity
-                            do {
-                                entity = try SnapshotEntity(item: item)
-                            } catch {
-                                warn("\(kind) page \(page.number): skipped an item: \(error)")
-                                continue
-                            }
-                            fetched += 1
-                            if let change = try writer.record(entity), change.change != .unchanged { changes.append(change) }
-                        }
-                        onEvent(.page(kind: kind, number: page.number, entities: page.items.count, totalSoFar: fetched))
+            try walker.run(try plans(options, index: index)) { message in
+                switch message {
+                case .entities(_, _, let entities):
+                    for entity in entities {
+                        if let change = try writer.record(entity), change.change != .unchanged { changes.append(change) }
                     }
-                } catch let error as DatabaseError {
-                    throw error
-                } catch {
-                    failure = "\(error)"
+                case .unchanged(_, let refs):
+                    writer.recordUnchanged(refs)
+                case .warning(let text):
+                    warn(text)
+                case .event(let event):
+                    onEvent(event)
+                case .finished(let outcome):
+                    outcomes.append(outcome)
+                    changes.append(contentsOf: try writer.finishKind(outcome))
+                    onEvent(.kindFinished(outcome))
                 }
-                let outcome = KindOutcome(kind: kind, complete: failure == nil, fetched: fetched, error: failure)
-                outcomes.append(outcome)
-                changes.append(contentsOf: try writer.finishKind(outcome))
-                onEvent(.kindFinished(outcome))
             }
+            // Report kinds in the order asked, whatever order their walks finished in.
+            outcomes.sort { (options.kinds.firstIndex(of: $0.kind) ?? 0) < (options.kinds.firstIndex(of: $1.kind) ?? 0) }
             // A ref that changed twice in one walk is mapped once.
             var seen = Set<String>()
             changes = changes.reversed().filter { seen.insert($0.ref).inserted }.reversed()
 
-            let stage = MappingStage(store: store, mapping: mapping.compiled, mappingHash: mapping.hash, run: writer.runID)
+            let stage = MappingStage(store: store, mapping: mapping, run: writer.runID, workers: options.mappingWorkers)
             let summary = try stage.apply(changedRefs: changes.filter { $0.change != .deleted }.map(\.ref),
                                           deletedRefs: changes.filter { $0.change == .deleted }.map(\.ref),
                                           onWarning: warn)
@@ -163,7 +194,7 @@ public final class SyncEngine {
             var partialReport = SyncReport(run: writer.runID, status: status, dryRun: options.dryRun,
                                            counts: writer.differ.counts, kinds: outcomes, changes: changes,
                                            mapping: summary, port: port, warnings: [], error: error,
-                                           sourceStats: source.stats)
+                                           sourceStats: walker.sourceStats)
             if options.dryRun {
                 writer.rollback()
                 partialReport.run = nil
@@ -173,6 +204,7 @@ public final class SyncEngine {
             try writer.commit(status: status.rawValue, error: error)
 
             if let settings = options.port {
+                if options.verify { partialReport.verify = try DriftVerifier(store: store, settings: settings).detect(run: writer.runID) }
                 let pusher = PortPusher(store: store, settings: settings, config: mapping.config, run: writer.runID)
                 let pushed = try pusher.push(deletes: decision.allowed) { [onEvent] done, _ in onEvent(.pushProgress(done: done)) }
                 partialReport.port.upserted = pushed.upserted

@@ -44,17 +44,27 @@ public struct EntityChange: Sendable, Equatable {
     public var replacesEarlierCopy = false
 }
 
+/// How a kind was walked.
+public enum WalkMode: String, Sendable {
+    /// Every entity body, page by page.
+    case full
+    /// Refs, uids and etags first; then only new or changed bodies, by ref.
+    case scan
+}
+
 /// Outcome of walking one kind.
 public struct KindOutcome: Sendable {
     public let kind: String
     public let complete: Bool
     public let fetched: Int
     public let error: String?
+    public var mode: WalkMode
 
-    public init(kind: String, complete: Bool, fetched: Int, error: String?) {
+    public init(kind: String, complete: Bool, fetched: Int, error: String?, mode: WalkMode = .full) {
         self.kind = kind
         self.complete = complete
         self.fetched = fetched
         self.error = error
+        self.mode = mode
     }
 }

@@ -30,4 +30,11 @@ public struct MirrorIndex: Sendable {
     }
 
     public var count: Int { entries.count }
+
+    /// How many mirrored entities each (lower-case) kind has.
+    public func countsByKind() -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for entry in entries.values { counts[entry.kind, default: 0] += 1 }
+        return counts
+    }
 }

@@ -37,6 +37,14 @@ public final class MirrorStore {
         return MirrorIndex(entries: entries)
     }
 
+    /// When `kind` was last walked completely with full bodies by a committed sync, if ever.
+    public func lastFullWalk(ofKind kind: String) throws(DatabaseError) -> Date? {
+        try db.row("""
+            SELECT max(r.started_at) FROM run_kinds k JOIN runs r ON r.id = k.run_id
+            WHERE k.kind = ? AND k.mode = 'full' AND k.complete = 1
+            """, [.text(kind.lowercased())])?.string(0).flatMap(Timestamp.date)
+    }
+
     // MARK: Audit queries
 
     public func runs(limit: Int = 20) throws(DatabaseError) -> [RunRecord] {

@@ -32,6 +32,15 @@ public struct SnapshotDiffer: Sendable {
         return result
     }
 
+    /// Counts a mirrored ref as seen and unchanged without its body (an etag-first scan matched
+    /// its uid and etag). A ref already seen in this walk keeps its outcome.
+    public mutating func markUnchanged(_ ref: String) {
+        guard seen[ref] == nil, let entry = index[ref] else { return }
+        seen[ref] = (.unchanged, entry.hash)
+        counts.fetched += 1
+        counts.unchanged += 1
+    }
+
     /// Deletions of a kind whose walk completed: mirrored refs of that kind not seen in this walk.
     public mutating func deletions(ofKind kind: String) -> [EntityChange] {
         let lower = kind.lowercased()

@@ -67,14 +67,19 @@ public final class SnapshotWriter {
         return change
     }
 
+    /// Records refs a scan found with the mirror's uid and etag: unchanged, no body fetched.
+    public func recordUnchanged(_ refs: [String]) {
+        for ref in refs { differ.markUnchanged(ref) }
+    }
+
     /// Ends one kind's walk: a complete walk deletes what it didn't see and marks the rest seen;
     /// an incomplete one deletes nothing.
     @discardableResult
     public func finishKind(_ outcome: KindOutcome) throws(DatabaseError) -> [EntityChange] {
         let kind = outcome.kind.lowercased()
-        try db.run("INSERT OR REPLACE INTO run_kinds (run_id, kind, complete, fetched, error) VALUES (?, ?, ?, ?, ?)",
+        try db.run("INSERT OR REPLACE INTO run_kinds (run_id, kind, complete, fetched, error, mode) VALUES (?, ?, ?, ?, ?, ?)",
                    [.int(runID), .text(kind), .int(outcome.complete ? 1 : 0), .int(outcome.fetched),
-                    .optionalText(outcome.error)])
+                    .optionalText(outcome.error), .text(outcome.mode.rawValue)])
         var deletions: [EntityChange] = []
         if outcome.complete {
             deletions = differ.deletions(ofKind: kind)

@@ -1,0 +1,252 @@
+import Fetch
+import Foundation
+import Store
+
+/// What a kind's walk hands to the thread that writes the database.
+enum WalkMessage: Sendable {
+    /// Bodies fetched (parsed, canonicalized and hashed on the walking thread).
+    case entities(kind: String, page: Int, [SnapshotEntity])
+    /// Refs a scan found unchanged (uid and etag as mirrored).
+    case unchanged(kind: String, [String])
+    case warning(String)
+    case event(SyncEvent)
+    case finished(KindOutcome)
+}
+
+/// Walks kinds on up to `concurrency` threads, each with its own source (its own keep-alive
+/// connection), while the caller's thread consumes the results: fetching, parsing and hashing
+/// overlap with SQLite writes, which stay on one connection. A bounded queue keeps memory flat.
+final class CatalogWalker: @unchecked Sendable {
+    struct Plan: Sendable {
+        let kind: String
+        let mode: WalkMode
+    }
+
+    private let makeSource: @Sendable () throws -> CatalogSource
+    private let index: MirrorIndex
+    private let concurrency: Int
+    private let queue = MessageQueue<WalkMessage>(capacity: 16)
+    private let statsLock = NSLock()
+    private var stats = SourceStats()
+    /// Refs fetched by ref per `by-refs` request.
+    static let refsPerRequest = 100
+
+    init(makeSource: @escaping @Sendable () throws -> CatalogSource, index: MirrorIndex, concurrency: Int) {
+        self.makeSource = makeSource
+        self.index = index
+        self.concurrency = max(1, concurrency)
+    }
+
+    /// Requests and bytes of every walking thread so far.
+    var sourceStats: SourceStats {
+        statsLock.lock()
+        defer { statsLock.unlock() }
+        return stats
+    }
+
+    /// Walks every plan; `consume` runs on the calling thread for each message. If `consume`
+    /// throws, the walking threads stop and the error is rethrown.
+    func run(_ plans: [Plan], consume: (WalkMessage) throws -> Void) throws {
+        let pending = PlanList(plans)
+        let group = DispatchGroup()
+        for _ in 0..<min(concurrency, plans.count) {
+            group.enter()
+            let thread = Thread { [self] in
+                defer { group.leave() }
+                var source: CatalogSource?
+                while let plan = pending.next() {
+                    if source == nil {
+                        do {
+                            source = try makeSource()
+                        } catch {
+                            queue.put(.finished(KindOutcome(kind: plan.kind, complete: false, fetched: 0, error: "\(error)", mode: plan.mode)))
+                            continue
+                        }
+                    }
+                    guard let source else { continue }
+                    let before = source.stats
+                    let outcome = walk(plan, source: source)
+                    addStats(source.stats, minus: before)
+                    if !queue.put(.finished(outcome)) { return }
+                }
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        var finished = 0
+        do {
+            while finished < plans.count, let message = queue.take() {
+                if case .finished = message { finished += 1 }
+                try consume(message)
+            }
+        } catch {
+            queue.cancel()
+            group.wait()
+            throw error
+        }
+        group.wait()
+    }
+
+    private func addStats(_ after: SourceStats, minus before: SourceStats) {
+        statsLock.lock()
+        stats.requests += after.requests - before.requests
+        stats.bytes += after.bytes - before.bytes
+        stats.retries += after.retries - before.retries
+        statsLock.unlock()
+    }
+
+    /// One kind on a walking thread. Never throws: failures become an incomplete outcome.
+    private func walk(_ plan: Plan, source: CatalogSource) -> KindOutcome {
+        queue.put(.event(.kindStarted(plan.kind)))
+        var fetched = 0
+        var mode = plan.mode
+        do {
+            if plan.mode == .scan, let incremental = source as? IncrementalCatalogSource {
+                do {
+                    fetched = try scan(plan.kind, source: incremental)
+                } catch let error as BackstageError where CatalogWalker.meansUnsupported(error) {
+                    queue.put(.warning("\(plan.kind): the server rejected the etag-first scan (\(error)); walking full bodies instead"))
+                    mode = .full
+                    fetched = try full(plan.kind, source: source)
+                }
+            } else {
+                mode = .full
+                fetched = try full(plan.kind, source: source)
+            }
+            return KindOutcome(kind: plan.kind, complete: true, fetched: fetched, error: nil, mode: mode)
+        } catch {
+            return KindOutcome(kind: plan.kind, complete: false, fetched: fetched, error: "\(error)", mode: mode)
+        }
+    }
+
+    private func full(_ kind: String, source: CatalogSource) throws -> Int {
+        var fetched = 0
+        try source.walk(kind: kind) { page in
+            let entities = snapshot(page.items, kind: kind, where: "page \(page.number)")
+            fetched += entities.count
+            try send(.entities(kind: kind, page: page.number, entities))
+            try send(.event(.page(kind: kind, number: page.number, entities: page.items.count, totalSoFar: fetched)))
+        }
+        return fetched
+    }
+
+    /// The etag-first walk: unchanged refs are only counted; new and changed ones are fetched by
+    /// ref and still verified by content hash when stored.
+    private func scan(_ kind: String, source: IncrementalCatalogSource) throws -> Int {
+        var changed: [String] = []
+        var seen = 0
+        var page = 0
+        try source.scan(kind: kind) { refs in
+            page += 1
+            var unchanged: [String] = []
+            for scanned in refs {
+                let ref = scanned.ref.description
+                if let entry = index[ref], scanned.etag != nil, entry.etag == scanned.etag, entry.uid == scanned.uid {
+                    unchanged.append(ref)
+                } else {
+                    changed.append(ref)
+                }
+            }
+            seen += refs.count
+            try send(.unchanged(kind: kind, unchanged))
+            try send(.event(.page(kind: kind, number: page, entities: refs.count, totalSoFar: seen)))
+        }
+        for start in stride(from: 0, to: changed.count, by: CatalogWalker.refsPerRequest) {
+            let chunk = Array(changed[start..<min(start + CatalogWalker.refsPerRequest, changed.count)])
+            let items = try source.fetch(refs: chunk).compactMap { $0 }
+            try send(.entities(kind: kind, page: 0, snapshot(items, kind: kind, where: "by-refs")))
+        }
+        return seen
+    }
+
+    /// Canonicalizes and hashes page items on this thread; malformed items become warnings.
+    private func snapshot(_ items: [JQValue], kind: String, where place: String) -> [SnapshotEntity] {
+        var entities: [SnapshotEntity] = []
+        entities.reserveCapacity(items.count)
+        for item in items {
+            do {
+                entities.append(try SnapshotEntity(item: item))
+            } catch {
+                queue.put(.warning("\(kind) \(place): skipped an item: \(error)"))
+            }
+        }
+        return entities
+    }
+
+    private func send(_ message: WalkMessage) throws {
+        if !queue.put(message) { throw CancellationError() }
+    }
+
+    /// A 400 on the projected scan, or by-refs missing: this server can't do etag-first walks.
+    static func meansUnsupported(_ error: BackstageError) -> Bool {
+        if case .http(let status, _, _, let url) = error {
+            return (status == 400 && url.contains("fields=")) || ([404, 405, 501].contains(status) && url.hasSuffix("/by-refs"))
+                || (status == 400 && url.hasSuffix("/by-refs"))
+        }
+        return false
+    }
+}
+
+/// The plans not yet started, shared by the walking threads.
+private final class PlanList: @unchecked Sendable {
+    private var plans: [CatalogWalker.Plan]
+    private let lock = NSLock()
+
+    init(_ plans: [CatalogWalker.Plan]) {
+        self.plans = plans.reversed()
+    }
+
+    func next() -> CatalogWalker.Plan? {
+        lock.lock()
+        defer { lock.unlock() }
+        return plans.popLast()
+    }
+}
+
+/// A bounded blocking queue between walking threads and the writer.
+final class MessageQueue<Element: Sendable>: @unchecked Sendable {
+    private var items: [Element] = []
+    private var head = 0
+    private let capacity: Int
+    private var cancelled = false
+    private let condition = NSCondition()
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    /// Blocks while full; false when the queue was cancelled (the consumer gave up).
+    @discardableResult
+    func put(_ element: Element) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count - head >= capacity && !cancelled { condition.wait() }
+        guard !cancelled else { return false }
+        items.append(element)
+        condition.broadcast()
+        return true
+    }
+
+    /// Blocks while empty; nil once cancelled.
+    func take() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count == head && !cancelled { condition.wait() }
+        guard !cancelled else { return nil }
+        let element = items[head]
+        head += 1
+        if head > 1_024 {
+            items.removeFirst(head)
+            head = 0
+        }
+        condition.broadcast()
+        return element
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}

@@ -1,0 +1,46 @@
+import CSQLite
+
+extension MirrorStore {
+    /// A private copy of the database at `path` as last committed, in SQLite's temporary database
+    /// (a file SQLite deletes on close), migrated to this mirrorctl's schema. What `diff` works on:
+    /// reading the original needs no lock and never waits for a sync (WAL readers see the last
+    /// commit), and nothing `diff` does can reach the original or hold up a sync's writes.
+    public static func privateCopy(of path: String) throws(StoreError) -> MirrorStore {
+        do {
+            let original = try Database(path: path, create: false, readOnly: true)
+            // Touch the schema first: a file that is not a database fails here, clearly.
+            _ = try original.row("SELECT count(*) FROM sqlite_master")
+            let copy = try MirrorStore(path: "")
+            try copy.db.copyContents(of: original)
+            try original.close()
+            try Migrator.migrate(copy.db)
+            return copy
+        } catch let error as DatabaseError {
+            throw StoreError(path: path, underlying: error)
+        } catch let error as StoreError {
+            throw StoreError(path: path, message: error.message)
+        } catch let error as MigrationError {
+            switch error {
+            case .database(let inner): throw StoreError(path: path, underlying: inner)
+            case .newerDatabase: throw StoreError(path: path, message: error.description)
+            }
+        } catch {
+            throw StoreError(path: path, message: "\(error)")
+        }
+    }
+}
+
+extension Database {
+    /// Replaces this database's contents with `source`'s, read in one step (one consistent
+    /// snapshot) with SQLite's online backup.
+    func copyContents(of source: Database) throws(DatabaseError) {
+        guard let backup = sqlite3_backup_init(handle, "main", source.handle, "main") else {
+            throw DatabaseError(code: sqlite3_errcode(handle), message: "cannot copy \(source.path): \(lastErrorMessage)")
+        }
+        let code = sqlite3_backup_step(backup, -1)
+        sqlite3_backup_finish(backup)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(code: code, message: "cannot copy \(source.path): \(String(cString: sqlite3_errstr(code)))")
+        }
+    }
+}
