@@ -25,6 +25,8 @@ let package = Package(
             resources: [
                 .embedInCode("Migrations/0001_initial.sql"),
                 .embedInCode("Migrations/0002_port.sql"),
+                .embedInCode("Migrations/0003_walk_modes.sql"),
+                .embedInCode("Migrations/0005_retention.sql"),
             ]
         ),
         .target(name: "Fetch", dependencies: ["Store", "CCurl", "CYAML"]),

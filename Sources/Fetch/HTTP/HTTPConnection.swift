@@ -55,8 +55,11 @@ public final class HTTPConnection {
         try check(ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
         try check(ccurl_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, ""))
         try check(ccurl_setopt_string(handle, CURLOPT_USERAGENT, options.userAgent))
-        try check(ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000)))
-        try check(ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(options.requestTimeout * 1000)))
+        let limits = try RequestTimeouts(options: options, url: url)
+        try check(ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, limits.connectMilliseconds))
+        try check(ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, limits.totalMilliseconds))
+        // Verbose output would print request headers (credentials) to stderr: always off.
+        try check(ccurl_setopt_long(handle, CURLOPT_VERBOSE, 0))
         try check(ccurl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1))
         try check(ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, options.insecure ? 0 : 1))
         try check(ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, options.insecure ? 0 : 2))
@@ -136,5 +139,28 @@ private final class ResponseSink {
         let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
         let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
         headers[name] = value
+    }
+}
+
+/// One request's libcurl timeouts: the configured ones, capped to what is left of the run's
+/// deadline. Throws before sending when the deadline has already passed.
+struct RequestTimeouts {
+    let connectMilliseconds: Int
+    let totalMilliseconds: Int
+
+    init(options: TransportOptions, url: String) throws(TransportError) {
+        var connect = options.connectTimeout
+        var total = options.requestTimeout
+        if let deadline = options.deadline {
+            let left = deadline.remaining
+            guard left > 0 else {
+                throw TransportError(code: Int32(CURLE_OPERATION_TIMEDOUT.rawValue), message: deadline.reason, url: url)
+            }
+            connect = min(connect, left)
+            total = min(total, left)
+        }
+        // 0 means "no timeout" to libcurl: never round a tiny remainder down to it.
+        connectMilliseconds = max(1, Int(connect * 1000))
+        totalMilliseconds = max(1, Int(total * 1000))
     }
 }

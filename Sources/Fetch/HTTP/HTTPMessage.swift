@@ -40,6 +40,9 @@ public struct TransportOptions: Sendable {
     public var caBundle: String?
     /// Skip TLS verification. Only for labs, only by an explicit `--insecure`.
     public var insecure = false
+    /// The run's `--timeout`: each request's timeouts are capped to the time left, and no request
+    /// starts once it has passed.
+    public var deadline: RunDeadline?
     public var userAgent = "mirrorctl/\(MirrorctlVersion.current)"
 
     public init() {}

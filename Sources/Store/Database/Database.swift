@@ -13,9 +13,10 @@ public final class Database {
 
     /// Opens (creating when `create`) the database at `path` in WAL mode with foreign keys on.
     /// A new file is created with mode 0600: it is an audit record and may hold catalog data.
+    /// An empty `path` is SQLite's private temporary database, deleted when closed.
     public init(path: String, create: Bool = true, readOnly: Bool = false) throws(DatabaseError) {
         self.path = path
-        if create && !readOnly && path != ":memory:" && !FileManager.default.fileExists(atPath: path) {
+        if create && !readOnly && path != ":memory:" && !path.isEmpty && !FileManager.default.fileExists(atPath: path) {
             let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
                 throw DatabaseError(code: SQLITE_CANTOPEN, message: "cannot create \(path): \(String(cString: strerror(errno)))")

@@ -13,6 +13,8 @@ public enum Migrator {
     public static let migrations: [Migration] = [
         Migration(identifier: "0001_initial", sql: String(decoding: PackageResources._001_initial_sql, as: UTF8.self)),
         Migration(identifier: "0002_port", sql: String(decoding: PackageResources._002_port_sql, as: UTF8.self)),
+        Migration(identifier: "0003_walk_modes", sql: String(decoding: PackageResources._003_walk_modes_sql, as: UTF8.self)),
+        Migration(identifier: "0005_retention", sql: String(decoding: PackageResources._005_retention_sql, as: UTF8.self)),
     ]
 
     public static func migrate(_ db: Database) throws(MigrationError) {
