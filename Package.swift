@@ -27,6 +27,7 @@ let package = Package(
                 .embedInCode("Migrations/0002_port.sql"),
                 .embedInCode("Migrations/0003_walk_modes.sql"),
                 .embedInCode("Migrations/0005_retention.sql"),
+                .embedInCode("Migrations/0006_verify.sql"),
             ]
         ),
         .target(name: "Fetch", dependencies: ["Store", "CCurl", "CYAML"]),

@@ -12,6 +12,7 @@ struct CommandContext {
 /// The commands, in `--help` order.
 let commands: [(spec: CommandSpec, run: (ParsedArguments, CommandContext) throws -> ExitStatus)] = [
     (SyncCommand.spec, SyncCommand.run),
+    (VerifyCommand.spec, VerifyCommand.run),
     (DiffCommand.spec, DiffCommand.run),
     (RunsCommand.spec, RunsCommand.run),
     (HistoryCommand.spec, HistoryCommand.run),

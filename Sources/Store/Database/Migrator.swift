@@ -15,6 +15,7 @@ public enum Migrator {
         Migration(identifier: "0002_port", sql: String(decoding: PackageResources._002_port_sql, as: UTF8.self)),
         Migration(identifier: "0003_walk_modes", sql: String(decoding: PackageResources._003_walk_modes_sql, as: UTF8.self)),
         Migration(identifier: "0005_retention", sql: String(decoding: PackageResources._005_retention_sql, as: UTF8.self)),
+        Migration(identifier: "0006_verify", sql: String(decoding: PackageResources._006_verify_sql, as: UTF8.self)),
     ]
 
     public static func migrate(_ db: Database) throws(MigrationError) {

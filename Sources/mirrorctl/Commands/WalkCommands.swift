@@ -29,7 +29,7 @@ enum SyncCommand {
     static let spec = CommandSpec(
         name: "sync", abstract: "Walk the catalog, record what changed in the mirror database.",
         usage: "sync [--db PATH] [--backstage-url URL] [--kind K]... [--page-size N] [--json]",
-        options: walkOptions, discussion: walkDiscussion)
+        options: walkOptions + VerifySupport.syncOptions, discussion: walkDiscussion)
 
     static func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitStatus {
         try Walk.run(arguments, context: context, dryRun: false)
@@ -67,10 +67,12 @@ enum Walk {
             options.port = PortSettings(baseURL: configuration.portBaseURL, credentials: credentials,
                                         transport: configuration.transport, concurrency: configuration.portConcurrency)
         }
+        if !dryRun, options.port != nil { options.verify = try VerifySupport.isDue(arguments, store: store) }
         let progress = Progress(console: console)
         let engine = SyncEngine(store: store, source: source, mapping: mapping) { event in progress.handle(event) }
         let started = Date()
         let report = try engine.run(options)
+        let verified = try VerifySupport.settle(report.verify, store: store)
         progress.finish()
         let elapsed = Date().timeIntervalSince(started)
 
@@ -89,6 +91,7 @@ enum Walk {
                 object["port"] = planJSON(report.port)
             } else {
                 object["port"] = report.port.json
+                if let verified { object["verify"] = verified.json }
             }
             console.json(.object(object))
         } else {
@@ -104,6 +107,10 @@ enum Walk {
             } else {
                 console.print("port: \(p.upserted) upserted, \(p.deleted) deleted, \(p.failed) failed, \(p.unchanged) unchanged, \(p.pending) pending (\(p.requests) requests)")
             }
+        }
+        if let verified {
+            if !json { console.print("verify: \(VerifySupport.summary(verified))") }
+            VerifySupport.warn(verified, console: console)
         }
         for outcome in report.kinds where !outcome.complete {
             console.error("kind \(outcome.kind) incomplete, no deletes for it: \(outcome.error ?? "unknown error")")

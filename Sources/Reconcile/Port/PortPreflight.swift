@@ -1,0 +1,106 @@
+import CJQ
+import Store
+
+/// What Port would refuse in a planned upsert, found before sending (port-api.md §5.2, §5.4): an
+/// identifier or relation target outside `^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$` or longer than 1000
+/// characters, a blueprint identifier outside its own pattern, or a body over the 1 MiB request
+/// limit. Port refuses a whole bulk request for one bad identifier, so such an entity is not sent
+/// at all: it is recorded as rejected (pending, retried next run) with the reason, and the rest of
+/// its batch goes out.
+enum PortPreflight {
+    static let maxBodyBytes = 1 << 20
+
+    /// Why Port would refuse `upsert`, or nil.
+    static func problem(_ upsert: PlannedUpsert) -> String? {
+        if let problem = entityProblem(upsert.key.identifier) {
+            return "identifier \"\(shortened(upsert.key.identifier))\" \(problem)"
+        }
+        if let problem = blueprintProblem(upsert.key.blueprint) {
+            return "blueprint \"\(shortened(upsert.key.blueprint))\" \(problem)"
+        }
+        let size = upsert.body.utf8.count
+        if size > maxBodyBytes {
+            return "the mapped entity is \(size) bytes, over Port's 1 MiB request limit"
+        }
+        return relationProblem(upsert.body)
+    }
+
+    /// Sends the upserts Port would accept with `send`, and refuses the others; outcomes in the
+    /// order of `items`. Nil when every item is acceptable (send them as usual).
+    static func screen(_ items: [PlannedUpsert], send: ([PlannedUpsert]) -> PortPusher.BatchResult) -> PortPusher.BatchResult? {
+        let problems = items.map(problem)
+        guard problems.contains(where: { $0 != nil }) else { return nil }
+        let acceptable = zip(items, problems).filter { $0.1 == nil }.map(\.0)
+        var result = acceptable.isEmpty ? PortPusher.BatchResult(outcomes: []) : send(acceptable)
+        var sent = result.outcomes.makeIterator()
+        result.outcomes = problems.map { problem in
+            if let problem { return .rejected(status: 422, message: "not sent: \(problem)") }
+            return sent.next() ?? .failed(status: nil, message: "no outcome for this entity")
+        }
+        return result
+    }
+
+    /// Entity identifiers and relation values: letters, digits and `@_.+:\/=-`, 1–1000
+    /// characters, not `.` or `..`.
+    static func entityProblem(_ text: String) -> String? {
+        pattern(text, extra: "@_.+:\\/=-", maxLength: 1000)
+    }
+
+    /// Blueprint identifiers: as entity identifiers without `=`, at most 100 characters.
+    static func blueprintProblem(_ text: String) -> String? {
+        pattern(text, extra: "@_.+:\\/-", maxLength: 100)
+    }
+
+    /// The first relation value (a string, or a string of an array) Port would refuse.
+    static func relationProblem(_ body: String) -> String? {
+        guard body.contains("\"relations\""), let parsed = try? JQValue.parse(body),
+              let relations = parsed.member("relations"), relations.kind == JV_KIND_OBJECT else { return nil }
+        var problem: String?
+        var iterator = jv_object_iter(relations.raw)
+        while problem == nil, jv_object_iter_valid(relations.raw, iterator) != 0 {
+            let key = JQValue(consuming: jv_object_iter_key(relations.raw, iterator))
+            let value = JQValue(consuming: jv_object_iter_value(relations.raw, iterator))
+            var targets: [String] = []
+            if let text = value.stringValue {
+                targets = [text]
+            } else if value.kind == JV_KIND_ARRAY {
+                targets = (0..<value.arrayCount).compactMap { value.element($0).stringValue }
+            }
+            for target in targets {
+                if let reason = entityProblem(target) {
+                    problem = "relations.\(key.stringValue ?? "?") target \"\(shortened(target))\" \(reason)"
+                    break
+                }
+            }
+            iterator = jv_object_iter_next(relations.raw, iterator)
+        }
+        return problem
+    }
+
+    private static func pattern(_ text: String, extra: String, maxLength: Int) -> String? {
+        let count = text.unicodeScalars.count
+        guard count >= 1 else { return "is empty" }
+        guard count <= maxLength else { return "is \(count) characters long, over Port's limit of \(maxLength)" }
+        guard text != ".", text != ".." else { return "may not be \".\" or \"..\" in Port" }
+        for scalar in text.unicodeScalars where !allowed(scalar, extra: extra) {
+            return "contains \"\(scalar.escaped(asASCII: true))\", which Port does not allow in identifiers"
+        }
+        return nil
+    }
+
+    private static func allowed(_ scalar: Unicode.Scalar, extra: String) -> Bool {
+        if scalar.isASCII {
+            return ("0"..."9").contains(scalar) || ("A"..."Z").contains(scalar) || ("a"..."z").contains(scalar)
+                || extra.unicodeScalars.contains(scalar)
+        }
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
+        default: return false
+        }
+    }
+
+    /// At most 80 characters of `text`, for one-line messages.
+    static func shortened(_ text: String) -> String {
+        text.count > 80 ? String(text.prefix(77)) + "…" : text
+    }
+}
