@@ -23,6 +23,7 @@ public final class FakePort: @unchecked Sendable {
     var log = FakePortRequestLog()
     var store = FakePortStore()
     var forcedFailures: [String: FakePortError] = [:]
+    var integrations: [String: JSONValue] = [:]
     private var server: HTTPServer?
 
     /// A fake not bound to any socket; feed it with `handle(_:)` or call `start()`.
@@ -152,6 +153,7 @@ public final class FakePort: @unchecked Sendable {
         case .deleteAllEntities(let bp): return try deleteAllEntities(bp, context)
         case .searchBlueprint(let bp): return try searchBlueprint(bp, context)
         case .searchEntities: return try searchEntities(context)
+        case .getIntegration(let id): return try getIntegration(id)
         case .accessToken, .adminStats, .adminResetStats, .unknown:
             throw .notFound("Route \(context.request.method) \(context.request.path) not found")
         }

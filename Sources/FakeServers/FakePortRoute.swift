@@ -22,6 +22,7 @@ enum FakePortRoute: Equatable {
     case patchEntity(blueprint: String, identifier: String)
     case deleteEntity(blueprint: String, identifier: String)
     case searchEntities
+    case getIntegration(String)
     case adminStats
     case adminResetStats
     case unknown
@@ -52,6 +53,7 @@ enum FakePortRoute: Equatable {
         switch (method, rest.count) {
         case ("POST", 2) where rest == ["auth", "access_token"]: return .accessToken
         case ("POST", 2) where rest == ["entities", "search"]: return .searchEntities
+        case ("GET", 2) where rest[0] == "integration": return .getIntegration(rest[1])
         case ("GET", 1) where rest[0] == "blueprints": return .listBlueprints
         case ("POST", 1) where rest[0] == "blueprints": return .createBlueprint
         default: break
@@ -107,6 +109,7 @@ enum FakePortRoute: Equatable {
         case .patchEntity: return "PATCH \(entities)/{identifier}"
         case .deleteEntity: return "DELETE \(entities)/{identifier}"
         case .searchEntities: return "POST /v1/entities/search"
+        case .getIntegration: return "GET /v1/integration/{identifier}"
         case .adminStats: return "GET /admin/stats"
         case .adminResetStats: return "POST /admin/reset-stats"
         case .unknown: return "unknown"

@@ -16,9 +16,12 @@ struct Console {
     var err: (String) -> Void = { text in FileHandle.standardError.write(Data(text.utf8)) }
     var stdoutIsTerminal = isatty(STDOUT_FILENO) == 1
     var stderrIsTerminal = isatty(STDERR_FILENO) == 1
+    /// Log lines (levels, human or JSON format); `main` points it at `err`.
+    var logger = Logger()
 
     func print(_ line: String) { out(line + "\n") }
-    func error(_ line: String) { err("mirrorctl: " + line + "\n") }
+    /// An error message for a person (or a JSON log line with `--log-format json`).
+    func error(_ line: String, event: String = "error") { logger.log(.error, event, line) }
     func json(_ value: JSONValue) { out(CanonicalJSON.string(value) + "\n") }
 }
 

@@ -19,6 +19,10 @@ let commands: [(spec: CommandSpec, run: (ParsedArguments, CommandContext) throws
     (ShowCommand.spec, ShowCommand.run),
     (BlueprintsCommand.spec, BlueprintsCommand.run),
     (InitCommand.spec, InitCommand.run),
+    (WatchCommand.spec, WatchCommand.run),
+    (StatusCommand.spec, StatusCommand.run),
+    (MappingCommand.spec, MappingCommand.run),
+    (ConfigCommand.spec, ConfigCommand.run),
 ]
 
 @MainActor
@@ -29,15 +33,34 @@ func topLevelHelp() -> String {
     for command in commands {
         text += "  \(command.spec.name)\(String(repeating: " ", count: width - command.spec.name.count + 2))\(command.spec.abstract)\n"
     }
+    text += "\nOptions for every command:\n"
+    let optionWidth = GlobalOptions.specs.map { "--\($0.name)\($0.value.map { " \($0)" } ?? "")".count }.max() ?? 0
+    for option in GlobalOptions.specs {
+        let label = "--\(option.name)\(option.value.map { " \($0)" } ?? "")"
+        text += "  \(label)\(String(repeating: " ", count: optionWidth - label.count + 2))\(option.help)\n"
+    }
     text += "\nRun 'mirrorctl COMMAND --help' for a command's options."
     return text
 }
 
 @MainActor
 func main() -> ExitStatus {
-    let context = CommandContext()
-    let console = context.console
+    var context = CommandContext()
     var arguments = Array(CommandLine.arguments.dropFirst())
+    // Logging options and the config file apply to every command, wherever they are given.
+    let globals: GlobalOptions
+    let configFile: ConfigFile?
+    do {
+        globals = try GlobalOptions.extract(&arguments)
+        configFile = try globals.loadConfigFile(environment: context.environment)
+        context.console.logger.settings = try globals.logSettings(environment: context.environment, file: configFile,
+                                                                  stderrIsTerminal: context.console.stderrIsTerminal)
+    } catch {
+        context.console.error(error.message)
+        return .usage
+    }
+    context.console.logger.write = context.console.err
+    let console = context.console
     guard let name = arguments.first else {
         console.err(topLevelHelp() + "\n")
         return .usage
@@ -57,7 +80,8 @@ func main() -> ExitStatus {
         return .usage
     }
     do {
-        let parsed = try ParsedArguments(arguments, spec: command.spec)
+        var parsed = try ParsedArguments(arguments, spec: command.spec)
+        parsed.configFile = configFile
         if parsed.wantsHelp {
             console.out(command.spec.help)
             return .success

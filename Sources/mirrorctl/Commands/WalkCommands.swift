@@ -55,7 +55,7 @@ enum Walk {
         let url = try configuration.requireBackstageURL()
         let json = arguments.flag("json")
         // The mapping is compiled before anything is fetched: a jq error is a configuration error.
-        let mapping = try loadMapping(configuration.mappingPath)
+        let mapping = try loadMapping(configuration.mappingPath, configuration: configuration)
         let store = try openStore(configuration.databasePath, readOnly: false, createIfMissing: !dryRun)
         let source = try openCatalogSource(url: url, token: configuration.backstageToken,
                                            pageSize: configuration.pageSize, transport: configuration.transport,
@@ -163,39 +163,15 @@ enum Walk {
     }
 }
 
-/// Loads the mapping file (or the built-in one); every failure is a configuration error.
-func loadMapping(_ path: String?) throws(UsageError) -> LoadedMapping {
+/// Loads the mapping file, Port's integration config (`port:ID`, needs `configuration`), or the
+/// built-in mapping; a bad mapping is a configuration error.
+func loadMapping(_ path: String?, configuration: Configuration? = nil) throws -> LoadedMapping {
+    if let path, PortMappingSource.isPortMapping(path), let configuration {
+        return try PortMappingSource.load(path, configuration: configuration)
+    }
     do {
         return try LoadedMapping.load(path: path)
     } catch {
         throw UsageError("\(error)")
-    }
-}
-
-/// Progress on stderr while walking, only when stderr is a terminal.
-final class Progress {
-    private let console: Console
-    private var active = false
-
-    init(console: Console) {
-        self.console = console
-    }
-
-    func handle(_ event: SyncEvent) {
-        switch event {
-        case .page(let kind, let number, _, let total) where console.stderrIsTerminal:
-            console.err("\r\u{1B}[K\(kind): page \(number), \(total) entities")
-            active = true
-        case .warning(let message):
-            finish()
-            console.error("warning: \(message)")
-        default:
-            break
-        }
-    }
-
-    func finish() {
-        if active { console.err("\r\u{1B}[K") }
-        active = false
     }
 }

@@ -1,0 +1,173 @@
+import Foundation
+import Store
+
+/// `mirrorctl status`: is the mirror healthy? For people, liveness/readiness probes and
+/// monitoring checks: exit 0 when healthy, non-zero when the last sync failed or is too old.
+enum StatusCommand {
+    static let spec = CommandSpec(
+        name: "status", abstract: "Show the last run, pending pushes and drift; exit non-zero when unhealthy.",
+        usage: "status [--db PATH] [--max-age DURATION] [--json]",
+        options: [Configuration.databaseOption,
+                  OptionSpec(name: "max-age", value: "DURATION", help: "Unhealthy when the last sync finished longer ago (e.g. 10m; env MIRROR_MAX_AGE)."),
+                  OptionSpec(name: "json", value: nil, help: "Print one JSON object.")],
+        discussion: """
+            Exit status: 0 healthy; 1 no sync yet, the last sync failed, or it is older than --max-age;
+            3 the last sync was partial or its Port push stopped; 4 the database can't be read.
+            """)
+
+    static func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitStatus {
+        let configuration = try Configuration.load(arguments, environment: context.environment)
+        let store = try openStore(configuration.databasePath, readOnly: true)
+        let report = try MirrorHealth.check(store, maxAge: configuration.statusMaxAge, now: Date())
+        if arguments.flag("json") {
+            context.console.json(report.json)
+        } else {
+            context.console.print(report.text)
+        }
+        return report.exitStatus
+    }
+}
+
+/// The health of a mirror: the last sync, Port's backlog and the last drift check.
+struct MirrorHealth {
+    enum Verdict: String {
+        case healthy, stale, failed, partial, never
+    }
+
+    var lastRun: RunRecord?
+    var lastRunPort: JSONValue?
+    var lastSuccess: RunRecord?
+    var ageSeconds: Double?
+    var maxAge: Double?
+    var pending = 0
+    var failedPushes = 0
+    var drift: JSONValue = .null
+    var verdict = Verdict.never
+    var problem: String?
+
+    var exitStatus: ExitStatus {
+        switch verdict {
+        case .healthy: return .success
+        case .partial: return .partial
+        case .stale, .failed, .never: return .failed
+        }
+    }
+
+    /// Reads everything from `store` (read-only) and judges it.
+    static func check(_ store: MirrorStore, maxAge: Double?, now: Date) throws -> MirrorHealth {
+        var health = MirrorHealth()
+        health.maxAge = maxAge
+        let syncRun = { (condition: String) throws -> RunRecord? in
+            guard let id = try store.db.row("SELECT id FROM runs WHERE command = 'sync' \(condition) ORDER BY id DESC LIMIT 1")?.int(0)
+            else { return nil }
+            return try store.run(id: id)
+        }
+        health.lastRun = try syncRun("")
+        health.lastSuccess = try syncRun("AND status = 'succeeded'")
+        if let run = health.lastRun {
+            health.lastRunPort = try store.db.row("SELECT port FROM runs WHERE id = ?", [.int(run.id)])?
+                .string(0).flatMap { try? CanonicalJSON.parse($0) }
+            if let finished = Timestamp.date(run.finishedAt ?? run.startedAt) {
+                health.ageSeconds = max(0, now.timeIntervalSince(finished))
+            }
+        }
+        let ledger = Ledger(store: store)
+        health.pending = try ledger.pendingCount()
+        health.failedPushes = try store.db.row("SELECT count(*) FROM ledger WHERE status IN ('rejected', 'failed')")?.int(0) ?? 0
+        health.drift = try lastVerification(store, now: now)
+        health.judge()
+        return health
+    }
+
+    /// The newest finished drift verification (`mirrorctl verify`), when the database has them.
+    private static func lastVerification(_ store: MirrorStore, now: Date) throws -> JSONValue {
+        guard try store.db.row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'verifications'") != nil,
+              let row = try store.db.row("""
+                  SELECT finished_at, checked, drifted, missing, repaired, error FROM verifications
+                  WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1
+                  """), let finished = row.string(0)
+        else { return .null }
+        var object: [String: JSONValue] = [
+            "at": .string(finished), "checked": .number(Double(row.int(1) ?? 0)), "drifted": .number(Double(row.int(2) ?? 0)),
+            "missing": .number(Double(row.int(3) ?? 0)), "repaired": .number(Double(row.int(4) ?? 0)),
+        ]
+        if let date = Timestamp.date(finished) { object["ageSeconds"] = .number(max(0, now.timeIntervalSince(date)).rounded()) }
+        if let error = row.string(5) { object["error"] = .string(error) }
+        return .object(object)
+    }
+
+    private mutating func judge() {
+        guard let run = lastRun else {
+            verdict = .never
+            problem = "no sync has run yet"
+            return
+        }
+        if run.status == "failed" {
+            verdict = .failed
+            problem = "the last sync (run \(run.id)) failed: \(run.error ?? "no error recorded")"
+        } else if let maxAge, let age = ageSeconds, age > maxAge {
+            verdict = .stale
+            problem = "the last sync (run \(run.id)) finished \(DurationText.describe(age)) ago, more than --max-age \(DurationText.describe(maxAge))"
+        } else if run.status == "partial" {
+            verdict = .partial
+            problem = "the last sync (run \(run.id)) was partial: \(run.error ?? "some kind did not complete")"
+        } else if let stopped = lastRunPort?["error"]?.stringValue {
+            verdict = .partial
+            problem = "the last sync's Port push stopped: \(stopped)"
+        } else {
+            verdict = .healthy
+        }
+    }
+
+    var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "healthy": .bool(verdict == .healthy), "verdict": .string(verdict.rawValue),
+            "pending": .number(Double(pending)), "failedPushes": .number(Double(failedPushes)), "drift": drift,
+        ]
+        object["problem"] = problem.map(JSONValue.string) ?? .null
+        object["maxAgeSeconds"] = maxAge.map { .number($0) } ?? .null
+        if let run = lastRun {
+            var last: [String: JSONValue] = [
+                "run": .number(Double(run.id)), "status": .string(run.status), "startedAt": .string(run.startedAt),
+                "source": .string(run.source), "counts": Walk.counts(run.counts),
+            ]
+            last["finishedAt"] = run.finishedAt.map(JSONValue.string) ?? .null
+            last["ageSeconds"] = ageSeconds.map { .number($0.rounded()) } ?? .null
+            last["error"] = run.error.map(JSONValue.string) ?? .null
+            last["port"] = lastRunPort ?? .null
+            object["lastRun"] = .object(last)
+        } else {
+            object["lastRun"] = .null
+        }
+        object["lastSuccess"] = lastSuccess.map { run in
+            ["run": .number(Double(run.id)), "finishedAt": run.finishedAt.map(JSONValue.string) ?? .null]
+        } ?? .null
+        return .object(object)
+    }
+
+    var text: String {
+        var rows: [[String]] = []
+        if let run = lastRun {
+            let age = ageSeconds.map { " (\(DurationText.describe($0)) ago)" } ?? ""
+            rows.append(["last run", "\(run.id) \(run.status), finished \(run.finishedAt ?? "-")\(age)"])
+            let c = run.counts
+            rows.append(["source", "\(run.source): \(c.fetched) fetched, \(c.created) created, \(c.updated) updated, \(c.deleted) deleted"])
+            if let success = lastSuccess, success.id != run.id {
+                rows.append(["last success", "\(success.id), finished \(success.finishedAt ?? "-")"])
+            }
+        } else {
+            rows.append(["last run", "none"])
+        }
+        rows.append(["pending", "\(pending) Port entities not yet acknowledged"])
+        rows.append(["failed pushes", "\(failedPushes) Port entities rejected or failed"])
+        if let drift = drift.objectValue {
+            let count = { (key: String) in Int(drift[key]?.numberValue ?? 0) }
+            rows.append(["drift", "\(count("drifted")) drifted, \(count("missing")) missing of \(count("checked")) checked at \(drift["at"]?.stringValue ?? "-")"])
+        } else {
+            rows.append(["drift", "never verified"])
+        }
+        rows.append(["health", verdict == .healthy ? "ok" : "\(verdict.rawValue): \(problem ?? "")"])
+        let width = rows.map { $0[0].count }.max() ?? 0
+        return rows.map { $0[0].padding(toLength: width + 2, withPad: " ", startingAt: 0) + $0[1] }.joined(separator: "\n")
+    }
+}
