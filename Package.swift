@@ -25,8 +25,8 @@ let package = Package(
             resources: [
                 .embedInCode("Migrations/0001_initial.sql"),
                 .embedInCode("Migrations/0002_port.sql"),
-                .embedInCode("Migrations/0004_audit_views.sql"),
                 .embedInCode("Migrations/0003_walk_modes.sql"),
+                .embedInCode("Migrations/0004_audit_views.sql"),
                 .embedInCode("Migrations/0005_retention.sql"),
                 .embedInCode("Migrations/0006_verify.sql"),
             ]

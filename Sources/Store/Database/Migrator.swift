@@ -13,8 +13,8 @@ public enum Migrator {
     public static let migrations: [Migration] = [
         Migration(identifier: "0001_initial", sql: String(decoding: PackageResources._001_initial_sql, as: UTF8.self)),
         Migration(identifier: "0002_port", sql: String(decoding: PackageResources._002_port_sql, as: UTF8.self)),
-        Migration(identifier: "0004_audit_views", sql: String(decoding: PackageResources._004_audit_views_sql, as: UTF8.self)),
         Migration(identifier: "0003_walk_modes", sql: String(decoding: PackageResources._003_walk_modes_sql, as: UTF8.self)),
+        Migration(identifier: "0004_audit_views", sql: String(decoding: PackageResources._004_audit_views_sql, as: UTF8.self)),
         Migration(identifier: "0005_retention", sql: String(decoding: PackageResources._005_retention_sql, as: UTF8.self)),
         Migration(identifier: "0006_verify", sql: String(decoding: PackageResources._006_verify_sql, as: UTF8.self)),
     ]
