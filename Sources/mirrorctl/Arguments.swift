@@ -42,8 +42,6 @@ struct ParsedArguments {
     var wantsHelp = false
     /// The config file named by `--config`/`MIRROR_CONFIG`, read once by `main`.
     var configFile: ConfigFile?
-    /// The config file named by `--config`/`MIRROR_CONFIG`, read once by `main`.
-    var configFile: ConfigFile?
 
     func value(_ name: String) -> String? { values[name]?.last }
     func all(_ name: String) -> [String] { values[name] ?? [] }
