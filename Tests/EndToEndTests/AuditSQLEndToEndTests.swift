@@ -1,0 +1,114 @@
+import FakeServers
+import Fetch
+import Foundation
+import Store
+import XCTest
+
+/// The README's audit SQL against a real mirror (two syncs of the example catalog, one entity
+/// edited in between, one push refused by Port), and the deployment examples under deploy/.
+final class AuditSQLEndToEndTests: EndToEndCase {
+    var readme: String {
+        get throws { try String(contentsOf: EndToEndCase.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8) }
+    }
+
+    /// The ```sql blocks of the README section "Querying the mirror for audit".
+    func auditQueries() throws -> [String] {
+        let text = try readme
+        let start = try XCTUnwrap(text.range(of: "## Querying the mirror for audit"))
+        let rest = text[start.upperBound...]
+        let section = rest.range(of: "\n## ").map { rest[..<$0.lowerBound] } ?? rest
+        var queries: [String] = []
+        var current: [Substring]?
+        for line in section.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("```sql") {
+                current = []
+            } else if line.hasPrefix("```"), let lines = current {
+                queries.append(lines.joined(separator: "\n"))
+                current = nil
+            } else {
+                current?.append(line)
+            }
+        }
+        return queries
+    }
+
+    func testTheREADMEsAuditQueriesRunAgainstARealMirror() throws {
+        // A private copy of the example catalog, so an entity can be edited between syncs.
+        let catalog = directory.appendingPathComponent("catalog")
+        try FileManager.default.copyItem(at: EndToEndCase.repositoryRoot.appendingPathComponent("examples/catalog"), to: catalog)
+        let port = try FakePort.start(clientId: "audit-client", clientSecret: "audit-secret")
+        defer { port.stop() }
+        port.createPermissiveBlueprints(["component", "group", "user", "system", "domain", "api", "resource"])
+        environment["BACKSTAGE_URL"] = "file:" + catalog.path
+        environment["PORT_BASE_URL"] = port.baseURL
+        environment["PORT_CLIENT_ID"] = "audit-client"
+        environment["PORT_CLIENT_SECRET"] = "audit-secret"
+        port.forceFailures(identifiers: ["component:default/catalog-service"], status: 422, message: "refused by the audit test")
+        assertStatus(try mirrorctl(["sync"]), 0)
+        let file = catalog.appendingPathComponent("components/storefront.yaml")
+        let original = try String(contentsOf: file, encoding: .utf8)
+        try Data(original.replacingOccurrences(of: "The server-rendered shop front at shop.example.com.",
+                                               with: "The shop front, now described by the audit test.").utf8).write(to: file)
+        assertStatus(try mirrorctl(["sync"]), 0)
+
+        let queries = try auditQueries()
+        XCTAssertGreaterThanOrEqual(queries.count, 5, "the README's examples")
+        let store = try MirrorStore(path: databasePath, readOnly: true)
+        var results: [String: [Row]] = [:]
+        for query in queries {
+            let rows = try store.db.rows(query)
+            XCTAssertFalse(rows.isEmpty, "no rows from:\n\(query)")
+            results[query] = rows
+        }
+        // Spot checks that the examples answer their questions.
+        let history = try XCTUnwrap(results.first { $0.key.contains("v_entity_history") }?.value)
+        XCTAssertEqual(history.map { $0.string(2) }, ["created", "updated"])
+        XCTAssertEqual(history.last?.string(3), "The shop front, now described by the audit test.")
+        let failures = try XCTUnwrap(results.first { $0.key.contains("v_push_failures") }?.value)
+        XCTAssertTrue(failures.contains { $0.string(2) == "component:default/catalog-service"
+            && ($0.string(5) ?? "").contains("refused by the audit test") }, "\(failures.map(\.values))")
+        XCTAssertEqual(failures.first?.int(6), 1, "still pending")
+        let pending = try XCTUnwrap(results.first { $0.key.contains("v_pending") }?.value)
+        XCTAssertEqual(pending.compactMap { $0.string(1) }, ["component:default/catalog-service"])
+        let recent = try XCTUnwrap(results.first { $0.key.contains("FROM v_changes") && $0.key.contains("-1 day") }?.value)
+        XCTAssertTrue(recent.contains { $0.string(1) == "updated" && $0.string(2) == "component:default/web-shop" })
+        let runs = try XCTUnwrap(results.first { $0.key.contains("FROM v_runs") }?.value)
+        XCTAssertEqual(runs.count, 2)
+        XCTAssertEqual(runs.first?.int(5), 1, "the second run updated one entity")
+    }
+
+    func testDeploymentExamplesAreValid() throws {
+        // The examples read secrets from mounted files; here the environment stands in for them.
+        environment["BACKSTAGE_TOKEN"] = "token"
+        environment["PORT_CLIENT_ID"] = "id"
+        environment["PORT_CLIENT_SECRET"] = "secret"
+        environment.removeValue(forKey: "MIRROR_DB")
+        let deploy = EndToEndCase.repositoryRoot.appendingPathComponent("deploy")
+        // The example config file is accepted as it is.
+        let shown = try mirrorctl(["config", "show", "--json", "--config", deploy.appendingPathComponent("mirrorctl.yaml").path])
+        assertStatus(shown, 0)
+        XCTAssertTrue(shown.stdout.contains("/var/lib/mirrorctl/mirror.db"), shown.stdout)
+        // Every Kubernetes manifest parses; the ConfigMap's config and mapping work.
+        let folder = deploy.appendingPathComponent("kubernetes")
+        var kinds: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() where name.hasSuffix(".yaml") {
+            for document in try YAML.loadDocuments(path: folder.appendingPathComponent(name).path) {
+                let manifest = try document.toJSON()
+                kinds.append(manifest["kind"]?.stringValue ?? "?")
+                for container in manifest[path: ["spec", "template", "spec", "containers"]]?.arrayValue
+                    ?? manifest[path: ["spec", "jobTemplate", "spec", "template", "spec", "containers"]]?.arrayValue ?? [] {
+                    let command = try XCTUnwrap(container["args"]?.arrayValue?.first?.stringValue)
+                    assertStatus(try mirrorctl([command, "--help"]), 0)
+                }
+                guard manifest["kind"] == "ConfigMap", let data = manifest["data"] else { continue }
+                let config = try writeFile("mirrorctl.yaml", try XCTUnwrap(data["mirrorctl.yaml"]?.stringValue))
+                _ = try writeFile("mapping.yaml", try XCTUnwrap(data["mapping.yaml"]?.stringValue))
+                assertStatus(try mirrorctl(["config", "show", "--config", config]), 0)
+                let entity = try writeFile("entity.json", #"{"kind": "Component", "metadata": {"name": "x"}, "spec": {"type": "service"}}"#)
+                let trial = try mirrorctl(["mapping", "test", "--config", config, "--file", entity, "--json"])
+                assertStatus(trial, 0)
+            }
+        }
+        XCTAssertEqual(Set(kinds), ["ConfigMap", "CronJob", "Deployment", "PersistentVolumeClaim", "Secret"])
+    }
+}
