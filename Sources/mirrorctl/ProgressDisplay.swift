@@ -12,6 +12,8 @@ final class Progress {
     private var phaseStart = Date()
     private var phase = ""
     private var pushTotal: Int?
+    /// The run's id once known: log lines carry it.
+    private var run: Int?
 
     init(console: Console, clock: @escaping () -> Date = Date.init) {
         self.console = console
@@ -20,29 +22,28 @@ final class Progress {
 
     func handle(_ event: SyncEvent) {
         switch event {
+        case .runStarted(let id):
+            run = id
+        case .pushStarted(let total):
+            pushTotal = total
+            start("push")
         case .kindStarted(let kind):
             start("walk \(kind)")
         case .page(let kind, let number, _, let total):
             if phase != "walk \(kind)" { start("walk \(kind)") }
             draw("\(kind): \(total) entities, page \(number)", done: total, total: nil)
         case .kindFinished(let outcome):
-            console.logger.debug("walk.kind.finished", "\(outcome.kind): \(outcome.fetched) fetched\(outcome.complete ? "" : ", incomplete")",
-                                 fields: ["kind": .string(outcome.kind), "fetched": .number(Double(outcome.fetched)),
-                                          "complete": .bool(outcome.complete)])
+            console.logger.log(.debug, "walk.kind.finished", "\(outcome.kind): \(outcome.fetched) fetched\(outcome.complete ? "" : ", incomplete")",
+                               fields: ["kind": .string(outcome.kind), "fetched": .number(Double(outcome.fetched)),
+                                        "complete": .bool(outcome.complete)], run: run)
         case .pushProgress(let done):
-            if !phase.hasPrefix("push") { start("push") }
             draw("port: \(done)\(pushTotal.map { "/\($0)" } ?? "") pushed", done: done, total: pushTotal)
         case .warning(let message):
             finish()
-            console.logger.warn("warning", message)
+            console.logger.log(.warn, "warning", message, run: run)
         default:
             break
         }
-    }
-
-    /// Sets the number of entities the push will send, for the ETA.
-    func expectPush(total: Int) {
-        pushTotal = total
     }
 
     /// Clears the line.

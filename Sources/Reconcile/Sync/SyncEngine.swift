@@ -14,6 +14,10 @@ public enum SyncEvent: Sendable {
     case kindFinished(KindOutcome)
     case pushProgress(done: Int)
     case warning(String)
+    /// The run's id (not for `diff`, whose run is rolled back), for log lines.
+    case runStarted(Int)
+    /// Port entities the push is about to send (upserts and deletes), for an ETA.
+    case pushStarted(total: Int)
 }
 
 /// How to open the catalog source: once per walking thread, each with its own connection.
@@ -87,6 +91,8 @@ public struct SyncReport: Sendable {
     public var warnings: [String]
     public var error: String?
     public var sourceStats: SourceStats
+    /// Seconds spent per stage (walk, map, plan, commit, push): where a run's time went.
+    public var seconds: [String: Double] = [:]
     /// What drift verification found, when the run verified (`SyncOptions.verify`).
     public var verify: DriftReport? = nil
 }
@@ -127,6 +133,7 @@ public final class SyncEngine {
         let writer = try SnapshotWriter(store: store, command: options.dryRun ? "diff" : "sync",
                                         source: source.description, kinds: options.kinds, startedAt: startedAt,
                                         index: index)
+        if !options.dryRun { onEvent(.runStarted(writer.runID)) }
         var outcomes: [KindOutcome] = []
         var changes: [EntityChange] = []
         var warnings: [String] = []
@@ -135,6 +142,13 @@ public final class SyncEngine {
             onEvent(.warning(message))
         }
         let walker = CatalogWalker(makeSource: source.make, index: index, concurrency: options.walkConcurrency)
+        var seconds: [String: Double] = [:]
+        var clock = Date()
+        func lap(_ stage: String) {
+            let now = Date()
+            seconds[stage, default: 0] += now.timeIntervalSince(clock)
+            clock = now
+        }
         let report: SyncReport
         do {
             try walker.run(try plans(options, index: index)) { message in
@@ -161,11 +175,13 @@ public final class SyncEngine {
             var seen = Set<String>()
             changes = changes.reversed().filter { seen.insert($0.ref).inserted }.reversed()
 
+            lap("walk")
             let stage = MappingStage(store: store, mapping: mapping, run: writer.runID, workers: options.mappingWorkers)
             let summary = try stage.apply(changedRefs: changes.filter { $0.change != .deleted }.map(\.ref),
                                           deletedRefs: changes.filter { $0.change == .deleted }.map(\.ref),
                                           onWarning: warn)
             try store.db.run("UPDATE runs SET mapping_hash = ? WHERE id = ?", [.text(mapping.hash), .int(writer.runID)])
+            lap("map")
 
             let incomplete = outcomes.filter { !$0.complete }
             let status: RunStatus = incomplete.isEmpty ? .succeeded : (incomplete.count == outcomes.count ? .failed : .partial)
@@ -195,17 +211,21 @@ public final class SyncEngine {
                                            counts: writer.differ.counts, kinds: outcomes, changes: changes,
                                            mapping: summary, port: port, warnings: [], error: error,
                                            sourceStats: walker.sourceStats)
+            lap("plan")
             if options.dryRun {
                 writer.rollback()
                 partialReport.run = nil
                 partialReport.warnings = warnings
+                partialReport.seconds = seconds
                 return partialReport
             }
             try writer.commit(status: status.rawValue, error: error)
+            lap("commit")
 
             if let settings = options.port {
                 if options.verify { partialReport.verify = try DriftVerifier(store: store, settings: settings).detect(run: writer.runID) }
                 let pusher = PortPusher(store: store, settings: settings, config: mapping.config, run: writer.runID)
+                onEvent(.pushStarted(total: partialReport.port.pending + decision.allowed.count))
                 let pushed = try pusher.push(deletes: decision.allowed) { [onEvent] done, _ in onEvent(.pushProgress(done: done)) }
                 partialReport.port.upserted = pushed.upserted
                 partialReport.port.deleted = pushed.deleted
@@ -220,7 +240,9 @@ public final class SyncEngine {
             }
             try store.db.run("UPDATE runs SET port = ? WHERE id = ?",
                              [.text(CanonicalJSON.string(partialReport.port.json)), .int(writer.runID)])
+            lap("push")
             partialReport.warnings = warnings
+            partialReport.seconds = seconds
             report = partialReport
         } catch {
             writer.rollback()
