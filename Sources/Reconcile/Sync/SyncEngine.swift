@@ -91,6 +91,8 @@ public struct SyncReport: Sendable {
     public var warnings: [String]
     public var error: String?
     public var sourceStats: SourceStats
+    /// Seconds spent per stage (walk, map, plan, commit, push): where a run's time went.
+    public var seconds: [String: Double] = [:]
     /// What drift verification found, when the run verified (`SyncOptions.verify`).
     public var verify: DriftReport? = nil
 }
@@ -140,6 +142,13 @@ public final class SyncEngine {
             onEvent(.warning(message))
         }
         let walker = CatalogWalker(makeSource: source.make, index: index, concurrency: options.walkConcurrency)
+        var seconds: [String: Double] = [:]
+        var clock = Date()
+        func lap(_ stage: String) {
+            let now = Date()
+            seconds[stage, default: 0] += now.timeIntervalSince(clock)
+            clock = now
+        }
         let report: SyncReport
         do {
             try walker.run(try plans(options, index: index)) { message in
@@ -166,11 +175,13 @@ public final class SyncEngine {
             var seen = Set<String>()
             changes = changes.reversed().filter { seen.insert($0.ref).inserted }.reversed()
 
+            lap("walk")
             let stage = MappingStage(store: store, mapping: mapping, run: writer.runID, workers: options.mappingWorkers)
             let summary = try stage.apply(changedRefs: changes.filter { $0.change != .deleted }.map(\.ref),
                                           deletedRefs: changes.filter { $0.change == .deleted }.map(\.ref),
                                           onWarning: warn)
             try store.db.run("UPDATE runs SET mapping_hash = ? WHERE id = ?", [.text(mapping.hash), .int(writer.runID)])
+            lap("map")
 
             let incomplete = outcomes.filter { !$0.complete }
             let status: RunStatus = incomplete.isEmpty ? .succeeded : (incomplete.count == outcomes.count ? .failed : .partial)
@@ -200,13 +211,16 @@ public final class SyncEngine {
                                            counts: writer.differ.counts, kinds: outcomes, changes: changes,
                                            mapping: summary, port: port, warnings: [], error: error,
                                            sourceStats: walker.sourceStats)
+            lap("plan")
             if options.dryRun {
                 writer.rollback()
                 partialReport.run = nil
                 partialReport.warnings = warnings
+                partialReport.seconds = seconds
                 return partialReport
             }
             try writer.commit(status: status.rawValue, error: error)
+            lap("commit")
 
             if let settings = options.port {
                 if options.verify { partialReport.verify = try DriftVerifier(store: store, settings: settings).detect(run: writer.runID) }
@@ -226,7 +240,9 @@ public final class SyncEngine {
             }
             try store.db.run("UPDATE runs SET port = ? WHERE id = ?",
                              [.text(CanonicalJSON.string(partialReport.port.json)), .int(writer.runID)])
+            lap("push")
             partialReport.warnings = warnings
+            partialReport.seconds = seconds
             report = partialReport
         } catch {
             writer.rollback()
