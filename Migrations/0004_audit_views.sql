@@ -66,18 +66,11 @@ FROM pushes p;
 
 -- Push attempts Port refused or that failed, and whether the entity is still not in sync.
 CREATE VIEW v_push_failures AS
-SELECT p.run_id                               AS run,
-       p.at                                   AS at,
-       p.blueprint                            AS blueprint,
-       p.identifier                           AS identifier,
-       p.action                               AS action,
-       p.outcome                              AS outcome,
-       p.http_status                          AS http_status,
-       p.error                                AS error,
-       l.source_ref                           AS source_ref,
-       l.status                               AS ledger_status,
+SELECT p.*,
+       l.source_ref                                    AS source_ref,
+       l.status                                        AS ledger_status,
        (l.status IS NOT NULL AND l.status <> 'synced') AS still_pending
-FROM pushes p
+FROM v_pushes p
 LEFT JOIN ledger l ON l.blueprint = p.blueprint AND l.identifier = p.identifier
 WHERE p.outcome <> 'acked';
 

@@ -116,15 +116,9 @@ final class ConfigEndToEndTests: EndToEndCase {
 
     func testJSONLogsAreOneObjectPerLineAndLevelsFilter() throws {
         // An empty blueprint drops every component, with a warning each.
-        let mapping = try writeFile("mapping.yaml", """
-            resources:
-              - kind: component
-                selector: {query: 'true'}
-                port:
-                  entity:
-                    mappings:
-                      identifier: .metadata.identifier
-                      blueprint: .spec.nothing
+        let mapping = try writeComponentMapping("mapping.yaml", mappings: """
+            identifier: .metadata.identifier
+            blueprint: .spec.nothing
             """)
         let json = try mirrorctl(["sync", "--backstage-url", catalogURL, "--mapping", mapping, "--log-format", "json"])
         assertStatus(json, 0)

@@ -64,21 +64,15 @@ final class MappingEndToEndTests: EndToEndCase {
              "metadata": {"name": "lonely", "namespace": "default"},
              "spec": {"type": "service", "lifecycle": "production", "owner": "group:default/nobody"}}
             """)
-        let mapping = try writeFile("mapping.yaml", """
-            resources:
-              - kind: component
-                selector: {query: 'true'}
-                port:
-                  entity:
-                    mappings:
-                      identifier: .metadata.identifier
-                      title: .metadata.title
-                      blueprint: '"component"'
-                      properties:
-                        type: .spec.type
-                        broken: .spec.type | tonumber
-                      relations:
-                        owners: '[.relations[]? | .targetRef]'
+        let mapping = try writeComponentMapping("mapping.yaml", mappings: """
+            identifier: .metadata.identifier
+            title: .metadata.title
+            blueprint: '"component"'
+            properties:
+              type: .spec.type
+              broken: .spec.type | tonumber
+            relations:
+              owners: '[.relations[]? | .targetRef]'
             """)
         let result = try mirrorctl(["mapping", "test", "--file", entity, "--mapping", mapping, "--json"])
         assertStatus(result, 0)
@@ -137,24 +131,17 @@ final class MappingEndToEndTests: EndToEndCase {
     }
 
     func testLintFindsSchemaMismatchesBadIdentifiersAndMissingTargets() throws {
-        let mapping = try writeFile("mapping.yaml", """
-            createMissingRelatedEntities: false
-            resources:
-              - kind: component
-                selector: {query: 'true'}
-                port:
-                  entity:
-                    mappings:
-                      identifier: '.metadata.name + " copy"'
-                      title: .metadata.name
-                      blueprint: '"component"'
-                      properties:
-                        type: '1'
-                        tags: .metadata.tags
-                        nonsense: .spec.type
-                      relations:
-                        system: '"system:default/nowhere"'
-                        providesApis: '.relations[0].targetRef'
+        let mapping = try writeComponentMapping("mapping.yaml", header: "createMissingRelatedEntities: false\n", mappings: """
+            identifier: '.metadata.name + " copy"'
+            title: .metadata.name
+            blueprint: '"component"'
+            properties:
+              type: '1'
+              tags: .metadata.tags
+              nonsense: .spec.type
+            relations:
+              system: '"system:default/nowhere"'
+              providesApis: '.relations[0].targetRef'
             """)
         let result = try mirrorctl(["mapping", "lint", "--mapping", mapping, "--blueprints", "builtin", "--json"])
         assertStatus(result, 1)
@@ -209,5 +196,23 @@ final class MappingEndToEndTests: EndToEndCase {
         assertStatus(empty, 2)
         XCTAssertTrue(empty.stderr.contains("config is empty"), empty.stderr)
         XCTAssertFalse(missing.stderr.contains("mapping-secret-value") || sync.stdout.contains("mapping-secret-value"))
+    }
+}
+
+extension EndToEndCase {
+    /// Writes a one-resource mapping of kind component; `mappings` is the YAML under
+    /// `port.entity.mappings`, indented by two spaces per level from column 0.
+    func writeComponentMapping(_ name: String, header: String = "", mappings: String) throws -> String {
+        let body = mappings.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.isEmpty ? "" : "          " + $0 }.joined(separator: "\n")
+        return try writeFile(name, header + """
+            resources:
+              - kind: component
+                selector: {query: 'true'}
+                port:
+                  entity:
+                    mappings:
+
+            """ + body + "\n")
     }
 }

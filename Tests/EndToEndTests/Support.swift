@@ -44,6 +44,21 @@ class EndToEndCase: XCTestCase {
     /// Runs `mirrorctl arguments…` and waits for it (at most `timeout` seconds).
     @discardableResult
     func mirrorctl(_ arguments: [String], env extra: [String: String] = [:], timeout: Double = 120) throws -> CommandResult {
+        let (process, out, err) = try launchMirrorctl(arguments, env: extra)
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        if process.isRunning {
+            process.terminate()
+            XCTFail("mirrorctl \(arguments.joined(separator: " ")) did not finish in \(timeout)s")
+        }
+        process.waitUntilExit()
+        return CommandResult(status: process.terminationStatus,
+                             stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                             stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+
+    /// Starts `mirrorctl arguments…` with stdout and stderr going to fresh files in the test's folder.
+    func launchMirrorctl(_ arguments: [String], env extra: [String: String] = [:]) throws -> (process: Process, stdout: URL, stderr: URL) {
         let process = Process()
         process.executableURL = EndToEndCase.binary
         process.arguments = arguments
@@ -56,16 +71,7 @@ class EndToEndCase: XCTestCase {
         process.standardError = try FileHandle(forWritingTo: err)
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        if process.isRunning {
-            process.terminate()
-            XCTFail("mirrorctl \(arguments.joined(separator: " ")) did not finish in \(timeout)s")
-        }
-        process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus,
-                             stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                             stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        return (process, out, err)
     }
 
     /// Starts `mirrorctl` without waiting (for kill and concurrency tests).

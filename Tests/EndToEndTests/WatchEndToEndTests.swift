@@ -46,18 +46,7 @@ final class WatchEndToEndTests: EndToEndCase {
     }
 
     func startWatch(_ arguments: [String]) throws -> Watcher {
-        let process = Process()
-        process.executableURL = EndToEndCase.binary
-        process.arguments = ["watch", "--log-format", "json"] + arguments
-        process.environment = environment
-        let out = directory.appendingPathComponent("watch-stdout-\(UUID().uuidString)")
-        let err = directory.appendingPathComponent("watch-stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let (process, out, err) = try launchMirrorctl(["watch", "--log-format", "json"] + arguments)
         return Watcher(process: process, stdout: out, stderr: err)
     }
 

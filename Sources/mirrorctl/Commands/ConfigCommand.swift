@@ -6,10 +6,7 @@ enum ConfigCommand {
     static let spec = CommandSpec(
         name: "config", abstract: "Show the effective configuration and where each value came from (secrets masked).",
         usage: "config show [--config FILE] [any sync/watch/status option] [--json]",
-        options: walkOptions.filter { $0.name != "json" } + [
-            OptionSpec(name: "interval", value: "DURATION", help: "As for 'watch'."),
-            OptionSpec(name: "max-backoff", value: "DURATION", help: "As for 'watch'."),
-            OptionSpec(name: "grace", value: "DURATION", help: "As for 'watch'."),
+        options: walkOptions.filter { $0.name != "json" } + WatchCommand.scheduleOptions + [
             OptionSpec(name: "max-age", value: "DURATION", help: "As for 'status'."),
             OptionSpec(name: "json", value: nil, help: "Print {settings: [{name, value, source}]}."),
         ],

@@ -9,11 +9,8 @@ enum WatchCommand {
     static let spec = CommandSpec(
         name: "watch", abstract: "Sync on an interval until SIGTERM/SIGINT; one log line per run.",
         usage: "watch [--interval DURATION] [--once] [--max-backoff DURATION] [--grace DURATION] [sync options] [--json]",
-        options: walkOptions.filter { $0.name != "json" } + [
-            OptionSpec(name: "interval", value: "DURATION", help: "Time between run starts, e.g. 60s, 5m (env MIRROR_WATCH_INTERVAL, default 60s)."),
+        options: walkOptions.filter { $0.name != "json" } + scheduleOptions + [
             OptionSpec(name: "once", value: nil, help: "Run one sync and exit with its status (the same as 'mirrorctl sync')."),
-            OptionSpec(name: "max-backoff", value: "DURATION", help: "Longest wait after consecutive failures (default 15m)."),
-            OptionSpec(name: "grace", value: "DURATION", help: "How long a run in progress may go on after SIGTERM/SIGINT before it is abandoned (default 20s)."),
             OptionSpec(name: "json", value: nil, help: "Print each run's 'sync --json' object on stdout, one per line."),
         ],
         discussion: """
@@ -24,6 +21,13 @@ enum WatchCommand {
             another writer: that tick is skipped. Exit status: 0 stopped by a signal, 2 configuration
             error (checked before the first run), 4 database unusable.
             """)
+
+    /// The schedule's settings (also accepted by `config show`).
+    static let scheduleOptions = [
+        OptionSpec(name: "interval", value: "DURATION", help: "Time between run starts, e.g. 60s, 5m (env MIRROR_WATCH_INTERVAL, default 60s)."),
+        OptionSpec(name: "max-backoff", value: "DURATION", help: "Longest wait after consecutive failures (default 15m)."),
+        OptionSpec(name: "grace", value: "DURATION", help: "How long a run in progress may go on after SIGTERM/SIGINT before it is abandoned (default 20s)."),
+    ]
 
     static func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitStatus {
         if arguments.flag("once") { return try Walk.run(arguments, context: context, dryRun: false) }
