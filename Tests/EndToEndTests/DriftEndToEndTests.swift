@@ -6,17 +6,6 @@ import XCTest
 /// Drift repair: entities edited or deleted in Port by hand are found by `verify` (and by
 /// `sync --verify` / `--verify-every`) and pushed again; entities mirrorctl did not create are left alone.
 final class DriftEndToEndTests: PortBackedCase {
-    /// A component no other entity points at (so deleting it by hand leaves no dangling relation).
-    func untargetedComponents() -> [FakePortEntity] {
-        let targeted = Set(port.allEntities.flatMap { entity in
-            entity.relations.values.flatMap { value -> [String] in
-                if let text = value.stringValue { return [text] }
-                return value.arrayValue?.compactMap(\.stringValue) ?? []
-            }
-        })
-        return port.entities(blueprint: "component").filter { !targeted.contains($0.identifier) }
-    }
-
     func testVerifyRepairsEditedAndDeletedEntitiesAndLeavesForeignOnesAlone() throws {
         assertStatus(try mirrorctl(["sync"]), 0)
         let expected = PortState(port)
@@ -43,7 +32,7 @@ final class DriftEndToEndTests: PortBackedCase {
         XCTAssertFalse(include.contains { $0.contains("createdAt") || $0 == "properties" })
         port.clearFaults()
 
-        let candidates = untargetedComponents()
+        let candidates = untargeted(blueprint: "component")
         XCTAssertGreaterThanOrEqual(candidates.count, 3)
         let edited = candidates[0].identifier
         let deleted = candidates[1].identifier
@@ -95,7 +84,7 @@ final class DriftEndToEndTests: PortBackedCase {
         let first = try mirrorctl(["sync", "--json"])
         assertStatus(first, 0)
         XCTAssertEqual(first.json?["verify"], ["checked": 0, "drifted": 0, "missing": 0, "repaired": 0])
-        let victim = try XCTUnwrap(untargetedComponents().first).identifier
+        let victim = try XCTUnwrap(untargeted(blueprint: "component").first).identifier
         XCTAssertTrue(port.deleteEntity(blueprint: "component", identifier: victim))
 
         // Within --verify-every (24 h by default) a sync doesn't look: no search, no repair.

@@ -166,6 +166,19 @@ class PortBackedCase: EndToEndCase {
         XCTAssertEqual(try store.db.integrityCheck(), "ok", file: file, line: line)
     }
 
+    /// Port entities of `blueprint` that no Port entity's relation points at. Deleting their
+    /// source leaves no relation target behind (a targeted one is kept in Port, as Ocean does, so
+    /// it would differ from a clean run by design).
+    func untargeted(blueprint: String) -> [FakePortEntity] {
+        let targeted = Set(port.allEntities.flatMap { entity in
+            entity.relations.values.flatMap { value -> [String] in
+                if let text = value.stringValue { return [text] }
+                return value.arrayValue?.compactMap(\.stringValue) ?? []
+            }
+        })
+        return port.entities(blueprint: blueprint).filter { !targeted.contains($0.identifier) }
+    }
+
     func count(_ result: CommandResult, _ path: String...) -> Int? {
         result.json?[path: path]?.numberValue.map(Int.init)
     }

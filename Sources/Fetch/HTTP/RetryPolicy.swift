@@ -47,7 +47,9 @@ public struct RetryPolicy: Sendable {
         return min(exponential + jitter, maxDelay)
     }
 
-    /// The server's own hint: `Retry-After`, then `x-ratelimit-reset`.
+    /// The server's own hint: `Retry-After`, then `x-ratelimit-reset` — the latter only when the
+    /// window is spent (`x-ratelimit-remaining` absent or 0). Port sends the rate-limit headers on
+    /// every answer, so a 502/503 with requests left must not wait for the window to reset.
     static func hintedDelay(headers: [String: String], now: Date) -> Double? {
         if let retryAfter = headers["retry-after"]?.trimmingCharacters(in: .whitespaces) {
             if let seconds = Double(retryAfter) { return seconds }
@@ -57,7 +59,8 @@ public struct RetryPolicy: Sendable {
             format.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
             if let date = format.date(from: retryAfter) { return date.timeIntervalSince(now) }
         }
-        if let reset = headers["x-ratelimit-reset"].flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }) {
+        let remaining = headers["x-ratelimit-remaining"].flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        if (remaining ?? 0) <= 0, let reset = headers["x-ratelimit-reset"].flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }) {
             return reset > 10_000 ? reset - now.timeIntervalSince1970 : reset
         }
         return nil
