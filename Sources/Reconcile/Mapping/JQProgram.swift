@@ -1,0 +1,131 @@
+import CJQ
+import Foundation
+
+/// One compiled jq program: owns one `jq_state`, freed in `deinit`.
+///
+/// A `jq_state` holds the program and the run stack, so one program runs one input at a time:
+/// use it from a single thread (it is deliberately not `Sendable`).
+final class JQProgram {
+    /// Collects messages from libjq's error callback (compile errors arrive there).
+    private final class ErrorSink {
+        var messages: [String] = []
+    }
+
+    private var state: OpaquePointer?
+    private let sink = ErrorSink()
+
+    /// Serializes `jq_init`/`jq_compile` across threads: compiles are rare (once per expression the
+    /// native evaluator does not cover, per worker) and libjq 1.6 does not document them as
+    /// thread-safe; running programs needs no lock.
+    private static let compileLock = NSLock()
+
+    /// Compiles `source`.
+    /// - Throws: `JQCompileFailure` with libjq's messages when the text does not compile.
+    init(_ source: String) throws(JQCompileFailure) {
+        JQProgram.compileLock.lock()
+        defer { JQProgram.compileLock.unlock() }
+        state = jq_init()
+        guard let state else { throw JQCompileFailure(messages: ["libjq could not allocate a jq_state"]) }
+        // > The callback gets an owned jv; jq_format_error consumes it and returns a new string.
+        jq_set_error_cb(state, { context, message in
+            guard let context else {
+                jv_free(message)
+                return
+            }
+            let sink = Unmanaged<ErrorSink>.fromOpaque(context).takeUnretainedValue()
+            let text = jq_format_error(message)
+            if jv_get_kind(text) == JV_KIND_STRING, let pointer = jv_string_value(text) {
+                sink.messages.append(String(cString: pointer))
+            }
+            jv_free(text)
+        }, Unmanaged.passUnretained(sink).toOpaque())
+        // `sink` lives as long as `self`, and `deinit` tears the state down before the sink goes.
+        let compiled = source.withCString { jq_compile(state, $0) }
+        guard compiled != 0 else {
+            throw JQCompileFailure(messages: sink.messages)  // deinit still runs and frees the state
+        }
+        sink.messages.removeAll()
+    }
+
+    deinit {
+        jq_teardown(&state)
+    }
+
+    /// Starts the program on `input` (consumed). The corresponding C function is `jq_start`.
+    func start(consuming input: jv) {
+        jq_start(state, input, 0)
+    }
+
+    /// The next output (owned by the caller): a valid jv, or an invalid one that is either the
+    /// normal end (no message) or a runtime error (message). The corresponding C function is `jq_next`.
+    func next() -> jv {
+        jq_next(state)
+    }
+
+    /// Runs the program on `input` (consumed) and returns its first output only, never asking
+    /// for the second one. This is Ocean's rule (`next(iter(outputs))`).
+    func first(consuming input: jv) -> FirstOutput {
+        start(consuming: input)
+        let output = next()
+        if jv_get_kind(output) != JV_KIND_INVALID { return .value(output) }
+        if jv_invalid_has_msg(jv_copy(output)) == 0 {
+            jv_free(output)
+            return .none
+        }
+        return .error(JQErrorText.message(ofInvalid: output))
+    }
+}
+
+@available(*, unavailable)
+extension JQProgram: Sendable {}
+
+/// The first output of a jq run. `.value` holds one owned reference that the receiver must
+/// consume or free.
+enum FirstOutput {
+    case value(jv)
+    case none
+    case error(String)
+}
+
+/// A jq text that libjq refused, with libjq's messages.
+struct JQCompileFailure: Error {
+    let messages: [String]
+
+    /// libjq's messages without the `jq: error: ` prefixes and the closing "N compile errors" line.
+    var message: String {
+        var lines: [String] = []
+        for raw in messages {
+            var text = Substring(raw)
+            while let last = text.last, last.isNewline { text = text.dropLast() }
+            if text.hasPrefix("jq: error: ") { text = text.dropFirst("jq: error: ".count) }
+            if text.hasPrefix("jq: "), text.hasSuffix(" compile error") || text.hasSuffix(" compile errors") {
+                continue
+            }
+            lines.append(String(text))
+        }
+        return lines.isEmpty ? "jq compile error" : lines.joined(separator: "; ")
+    }
+}
+
+/// Rendering of jq error values as text.
+enum JQErrorText {
+    /// Consumes an invalid jv carrying a message and returns the message as text.
+    static func message(ofInvalid invalid: jv) -> String {
+        describeErrorValue(jv_invalid_get_msg(invalid))
+    }
+
+    /// Consumes an error value (what `error(x)` raised): strings as they are, anything else as
+    /// compact JSON followed by `(not a string)`, as jq prints them.
+    static func describeErrorValue(_ value: jv) -> String {
+        defer { jv_free(value) }
+        if jv_get_kind(value) == JV_KIND_STRING, let pointer = jv_string_value(value) {
+            return String(cString: pointer)
+        }
+        let dumped = jv_dump_string(jv_copy(value), 0)
+        defer { jv_free(dumped) }
+        guard jv_get_kind(dumped) == JV_KIND_STRING, let pointer = jv_string_value(dumped) else {
+            return "jq error"
+        }
+        return "\(String(cString: pointer)) (not a string)"
+    }
+}
