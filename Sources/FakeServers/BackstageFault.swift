@@ -75,11 +75,14 @@ public struct RequestMatcher: Sendable {
     /// A kind the request is about (case-insensitive): a `kind=` value of a by-query filter (or of
     /// the filter inside its cursor), the kind of a by-name path, or of a ref sent to by-refs.
     public var kind: String?
+    /// A query parameter the request carries, e.g. `fields` (to play a server without projection).
+    public var queryParameter: String?
 
-    public init(method: String? = nil, pathContains: String? = nil, kind: String? = nil) {
+    public init(method: String? = nil, pathContains: String? = nil, kind: String? = nil, queryParameter: String? = nil) {
         self.method = method
         self.pathContains = pathContains
         self.kind = kind
+        self.queryParameter = queryParameter
     }
 
     /// Every request.
@@ -93,6 +96,7 @@ public struct RequestMatcher: Sendable {
         if let method, method.uppercased() != context.method { return false }
         if let pathContains, !context.path.contains(pathContains) { return false }
         if let kind, !context.kinds.contains(kind.lowercased()) { return false }
+        if let queryParameter, !context.queryNames.contains(queryParameter) { return false }
         return true
     }
 }
@@ -104,6 +108,7 @@ struct RequestContext {
     let kinds: Set<String>
     /// 1 for a by-query request without cursor, the cursor's page otherwise; nil for other routes.
     let page: Int?
+    var queryNames: Set<String> = []
 }
 
 /// The injected faults and page hooks, with their remaining counts. Guarded by the fake's lock.

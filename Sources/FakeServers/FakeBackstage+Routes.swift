@@ -160,7 +160,8 @@ enum CatalogRoute {
         case .byUID, .unknown:
             break
         }
-        return RequestContext(method: request.method.uppercased(), path: request.path, kinds: kinds, page: page)
+        return RequestContext(method: request.method.uppercased(), path: request.path, kinds: kinds, page: page,
+                              queryNames: Set(request.query.map(\.name)))
     }
 }
 

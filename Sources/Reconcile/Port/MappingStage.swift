@@ -95,7 +95,7 @@ struct MappingStage {
             switch outcome.outcome {
             case .entity(let portEntity):
                 result.entities.append(DesiredEntity(blueprint: portEntity.blueprint, identifier: portEntity.identifier,
-                                                     sourceRef: ref, canonical: CanonicalJSON.bytes(portEntity.body),
+                                                     sourceRef: ref, canonical: portEntity.canonical,
                                                      targets: portEntity.relationTargets.map(\.identifier)))
             case .filtered:
                 result.filtered += 1
