@@ -8,6 +8,8 @@ enum ExitStatus: Int32 {
     case usage = 2
     case partial = 3
     case database = 4
+    /// Another process (a sync or prune) holds the database's writer lock.
+    case locked = 5
 }
 
 /// Where a command writes: results to stdout, messages to stderr. Injected for tests.

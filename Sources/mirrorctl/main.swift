@@ -17,6 +17,7 @@ let commands: [(spec: CommandSpec, run: (ParsedArguments, CommandContext) throws
     (RunsCommand.spec, RunsCommand.run),
     (HistoryCommand.spec, HistoryCommand.run),
     (ShowCommand.spec, ShowCommand.run),
+    (PruneCommand.spec, PruneCommand.run),
     (BlueprintsCommand.spec, BlueprintsCommand.run),
     (InitCommand.spec, InitCommand.run),
     (WatchCommand.spec, WatchCommand.run),
@@ -94,6 +95,9 @@ func main() -> ExitStatus {
     } catch let error as StoreError {
         console.error(error.description)
         return .database
+    } catch let error as WriterLockError {
+        console.error(error.description)
+        return error.isContention ? .locked : .database
     } catch let error as DatabaseError {
         console.error("database: \(error)")
         return .database

@@ -2,18 +2,7 @@ import Foundation
 import Store
 import XCTest
 
-final class PrivateCopyTests: XCTestCase {
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("mirrorctl-copy-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
+final class PrivateCopyTests: TemporaryDirectoryCase {
     var path: String { directory.appendingPathComponent("mirror.db").path }
 
     func testTheCopySeesTheLastCommitWhileAWriterIsBusyAndWritesNeverReachTheOriginal() throws {

@@ -3,19 +3,17 @@ import Store
 import XCTest
 
 /// `Retention.prune`: what goes, what stays, and that `show --at` answers the same for kept runs.
-final class RetentionTests: XCTestCase {
-    var directory: URL!
+final class RetentionTests: TemporaryDirectoryCase {
     var store: MirrorStore!
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("mirrorctl-prune-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try super.setUpWithError()
         store = try MirrorStore(path: directory.appendingPathComponent("mirror.db").path)
     }
 
     override func tearDownWithError() throws {
         store = nil
-        try? FileManager.default.removeItem(at: directory)
+        try super.tearDownWithError()
     }
 
     /// A component whose body is `{"kind":"Component","metadata":{"name":…},"v":version}`.
@@ -25,14 +23,15 @@ final class RetentionTests: XCTestCase {
                               etag: "e\(version)", canonical: Array(body.utf8))
     }
 
-    /// One committed run that saw exactly `entities` (a complete walk: the rest is deleted).
+    /// One committed run that saw exactly `entities` (a complete walk: the rest is deleted), or
+    /// whose walk failed before its first page (`failed`).
     @discardableResult
-    func run(_ entities: [SnapshotEntity]) throws -> Int {
+    func run(_ entities: [SnapshotEntity], failed: Bool = false) throws -> Int {
         let writer = try SnapshotWriter(store: store, command: "sync", source: "test", kinds: ["component"],
                                         startedAt: Timestamp.now(), index: try store.loadIndex())
         for entity in entities { try writer.record(entity) }
-        try writer.finishKind(KindOutcome(kind: "component", complete: true, fetched: entities.count, error: nil))
-        try writer.commit(status: "succeeded", error: nil)
+        try writer.finishKind(KindOutcome(kind: "component", complete: !failed, fetched: entities.count, error: failed ? "down" : nil))
+        try writer.commit(status: failed ? "failed" : "succeeded", error: failed ? "down" : nil)
         return writer.runID
     }
 
@@ -48,7 +47,7 @@ final class RetentionTests: XCTestCase {
     func count(_ table: String) throws -> Int { try store.db.row("SELECT count(*) FROM \(table)")?.int(0) ?? -1 }
 
     /// Six runs: a changes in 2, 4 and 6 (and is pushed in 2), b in 5, c is deleted and d created
-    /// in 4, and run 3 failed before writing anything.
+    /// in 4, and run 3's walk failed at once (it has a run_kinds row, nothing else).
     func buildHistory() throws {
         try run([component("a", 1), component("b", 1), component("c", 1)])
         let second = try run([component("a", 2), component("b", 1), component("c", 1)])
@@ -57,7 +56,7 @@ final class RetentionTests: XCTestCase {
         let upserts = try ledger.plannedUpserts()
         try ledger.markSending(upserts, run: second)
         for upsert in upserts { try ledger.recordUpsert(upsert, outcome: .acked, run: second) }
-        _ = try store.recordFailedRun(command: "sync", startedAt: Timestamp.now(), source: "test", kinds: ["component"], error: "down")
+        try run([], failed: true)
         let fourth = try run([component("a", 3), component("b", 1), component("d", 1)])
         try desired("component:default/a", 2, run: fourth)
         try run([component("a", 3), component("b", 2), component("d", 1)])

@@ -2,18 +2,7 @@ import Foundation
 import Store
 import XCTest
 
-final class WriterLockTests: XCTestCase {
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("mirrorctl-lock-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
+final class WriterLockTests: TemporaryDirectoryCase {
     var database: String { directory.appendingPathComponent("mirror.db").path }
 
     func testASecondWriterIsRefusedWithTheHoldersPidAndCommand() throws {

@@ -94,7 +94,7 @@ public struct Retention {
     /// Deletes runs before `cut` that nothing refers to any more, with their `run_kinds`.
     private func pruneRuns(before cut: Int, report: inout PruneReport) throws(DatabaseError) {
         var sql = "DELETE FROM runs WHERE id < ?"
-        for reference in try references(to: "runs") where reference.table != "run_kinds" {
+        for reference in try references(to: "runs") where reference.name != "run_kinds" {
             sql += " AND id NOT IN (SELECT \(reference.column) FROM \(reference.table) WHERE \(reference.column) IS NOT NULL)"
         }
         try db.run(sql, [.int(cut)])
@@ -122,12 +122,14 @@ public struct Retention {
         }
     }
 
-    /// A column of a table that refers to another table.
+    /// A column of a table that refers to another table; `table` and `column` are quoted for SQL.
     struct Reference {
+        let name: String
         let table: String
         let column: String
 
         init(table: String, column: String) {
+            name = table
             self.table = "\"\(table.replacingOccurrences(of: "\"", with: "\"\""))\""
             self.column = "\"\(column.replacingOccurrences(of: "\"", with: "\"\""))\""
         }

@@ -77,6 +77,10 @@ enum ShowCommand {
         let ref = try parseRef(arguments.positionals[0])
         let at = try arguments.int("at", range: 1...Int(Int32.max))
         let store = try openStore(Configuration.databasePath(arguments, environment: context.environment), readOnly: true)
+        if let at, let floor = try Retention(store: store).historyFloor(), at < floor {
+            context.console.error("run \(at) was pruned: history is kept from run \(floor) on (mirrorctl prune)")
+            return .failed
+        }
         guard let version = try store.version(of: ref, atRun: at) else {
             context.console.error(at.map { "\(ref) did not exist after run \($0)" } ?? "\(ref) is not in the mirror")
             return .failed

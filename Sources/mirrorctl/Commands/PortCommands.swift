@@ -9,6 +9,7 @@ enum BlueprintsCommand {
         usage: "blueprints apply [--file FILE] [--port-url URL] [--json]",
         options: [OptionSpec(name: "file", value: "FILE", help: "A JSON array of blueprints (default: the built-in seven)."),
                   OptionSpec(name: "port-url", value: "URL", help: "Port API base URL (env PORT_BASE_URL)."),
+                  InsecureOption.spec,
                   OptionSpec(name: "json", value: nil, help: "Print {created, updated} as JSON.")],
         positionals: 1...1,
         discussion: "Needs PORT_CLIENT_ID and PORT_CLIENT_SECRET (or *_FILE). Safe to run again.")
@@ -37,6 +38,8 @@ enum BlueprintsCommand {
         var configuration = Configuration(backstageURL: nil, backstageToken: nil, databasePath: "", mappingPath: nil,
                                           pageSize: 500, kinds: [])
         try configuration.loadPort(arguments, environment: context.environment)
+        try URLCredentials.reject([("the Port URL", configuration.portBaseURL)])
+        InsecureOption.apply(arguments, to: &configuration.transport, console: context.console)
         guard let credentials = configuration.portCredentials else {
             throw UsageError("Port credentials missing: set PORT_CLIENT_ID and PORT_CLIENT_SECRET")
         }

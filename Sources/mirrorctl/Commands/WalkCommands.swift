@@ -14,6 +14,9 @@ let walkOptions: [OptionSpec] = [
     OptionSpec(name: "port-url", value: "URL", help: "Port API base URL (env PORT_BASE_URL, default https://api.getport.io)."),
     OptionSpec(name: "concurrency", value: "N", help: "Port requests in flight at once (default 4)."),
     OptionSpec(name: "allow-mass-delete", value: nil, help: "Delete in Port even above entityDeletionThreshold."),
+    RunLimits.timeoutOption,
+    RunLimits.maxRetriesOption,
+    InsecureOption.spec,
     OptionSpec(name: "json", value: nil, help: "Print one JSON object on stdout."),
 ]
 
@@ -22,14 +25,16 @@ let walkDiscussion = """
     PORT_BASE_URL, PORT_CLIENT_ID, PORT_CLIENT_SECRET (or *_FILE). Without Port credentials a sync is
     mirror-only: it maps and records the plan, and the first sync with credentials pushes it.
     Exit status: 0 succeeded, 3 partial (some kind did not complete: no deletes for it),
-    1 failed, 2 usage or configuration error, 4 database unusable.
+    1 failed, 2 usage or configuration error, 4 database unusable,
+    5 another sync holds the database lock (sync --wait waits for it, up to --timeout; diff never waits:
+    it works on a private copy of the last committed state).
     """
 
 enum SyncCommand {
     static let spec = CommandSpec(
         name: "sync", abstract: "Walk the catalog, record what changed in the mirror database.",
         usage: "sync [--db PATH] [--backstage-url URL] [--kind K]... [--page-size N] [--json]",
-        options: walkOptions + VerifySupport.syncOptions, discussion: walkDiscussion)
+        options: walkOptions + VerifySupport.syncOptions + [WriterLocking.waitOption], discussion: walkDiscussion)
 
     static func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitStatus {
         try Walk.run(arguments, context: context, dryRun: false)
@@ -51,15 +56,23 @@ enum DiffCommand {
 enum Walk {
     static func run(_ arguments: ParsedArguments, context: CommandContext, dryRun: Bool) throws -> ExitStatus {
         let console = context.console
-        let configuration = try Configuration.load(arguments, environment: context.environment)
+        let limits = try RunLimits.load(arguments)
+        var configuration = try Configuration.load(arguments, environment: context.environment)
         let url = try configuration.requireBackstageURL()
+        try URLCredentials.reject([("the Backstage URL", url), ("the Port URL", configuration.portBaseURL)])
+        InsecureOption.apply(arguments, to: &configuration.transport, console: console)
+        configuration.transport.deadline = limits.deadline
         let json = arguments.flag("json")
         // The mapping is compiled before anything is fetched: a jq error is a configuration error.
         let mapping = try loadMapping(configuration.mappingPath, configuration: configuration)
-        let store = try openStore(configuration.databasePath, readOnly: false, createIfMissing: !dryRun)
-        let source = try openCatalogSource(url: url, token: configuration.backstageToken,
-                                           pageSize: configuration.pageSize, transport: configuration.transport,
-                                           retry: RetryPolicy())
+        let lock = dryRun ? nil : try WriterLocking.acquire(database: configuration.databasePath, command: "sync",
+                                                            arguments: arguments, deadline: limits.deadline, console: console)
+        defer { lock?.release() }
+        let store = dryRun ? try openDiffStore(configuration.databasePath)
+            : try openStore(configuration.databasePath, readOnly: false, createIfMissing: true)
+        let source = limits.bounding(try openCatalogSource(url: url, token: configuration.backstageToken,
+                                                           pageSize: configuration.pageSize, transport: configuration.transport,
+                                                           retry: limits.bounding(RetryPolicy())))
         var options = SyncOptions(kinds: configuration.kinds.isEmpty ? mapping.kinds : configuration.kinds)
         options.dryRun = dryRun
         options.allowMassDelete = arguments.flag("allow-mass-delete")
@@ -67,11 +80,13 @@ enum Walk {
             options.port = PortSettings(baseURL: configuration.portBaseURL, credentials: credentials,
                                         transport: configuration.transport, concurrency: configuration.portConcurrency)
         }
+        if let retry = options.port?.retry { options.port?.retry = limits.bounding(retry) }
         if !dryRun, options.port != nil { options.verify = try VerifySupport.isDue(arguments, store: store) }
         let progress = Progress(console: console)
         let engine = SyncEngine(store: store, source: source, mapping: mapping) { event in progress.handle(event) }
         let started = Date()
-        let report = try engine.run(options)
+        var report = try engine.run(options)
+        try limits.settle(&report, store: store)
         let verified = try VerifySupport.settle(report.verify, store: store)
         progress.finish()
         let elapsed = Date().timeIntervalSince(started)
