@@ -219,3 +219,18 @@ final class WatchEndToEndTests: EndToEndCase {
         XCTAssertEqual(try mirrorctl(["status", "--json"]).json?["lastSuccess"], .null)
     }
 }
+
+extension WatchEndToEndTests {
+    func testATickThatFindsTheWriterLockHeldIsSkippedNotFailed() throws {
+        assertStatus(try mirrorctl(["sync"]), 0)
+        var lock: WriterLock? = try WriterLock(database: databasePath, command: "test")
+        let watcher = try startWatch(["--interval", "100ms"])
+        try waitFor("a skipped tick") { watcher.events("watch.tick.skipped").count >= 2 }
+        XCTAssertEqual(watcher.events("watch.backoff").count, 0, "a held lock is not a failure")
+        XCTAssertEqual(try committedRuns().count, 1)
+        lock?.release()
+        lock = nil
+        try waitFor("a run once the lock is free") { try committedRuns().count >= 2 }
+        XCTAssertEqual(watcher.stop(), 0)
+    }
+}
