@@ -48,6 +48,7 @@ public final class BackstageClient: IncrementalCatalogSource {
     public func walk(kind: String, fields: [String]?, onPage: (EntityPage) throws -> Void) throws {
         var cursor: String?
         var number = 0
+        var unreadable: (url: String, count: Int, reason: String)?
         repeat {
             number += 1
             let url = pageURL(kind: kind, cursor: cursor, fields: fields)
@@ -56,7 +57,16 @@ public final class BackstageClient: IncrementalCatalogSource {
             do {
                 page = try JQValue.parse(response.body)
             } catch {
-                throw BackstageError.invalidResponse(url: url, reason: "not JSON (\(error.message))")
+                // An item libjq can't parse (nested too deep) costs that item, not the page; the
+                // kind ends incomplete below, so an unreadable entity is never taken for deleted.
+                guard let salvaged = PageSalvage.salvage(response.body) else {
+                    throw BackstageError.invalidResponse(url: url, reason: "not JSON (\(error.message))")
+                }
+                let bad = salvaged.items.filter { $0.kind == JV_KIND_INVALID }
+                unreadable = (url, (unreadable?.count ?? 0) + bad.count, unreadable?.reason ?? bad.first.map(PageSalvage.reason) ?? "")
+                try onPage(EntityPage(items: salvaged.items, number: number, byteCount: response.body.count))
+                cursor = salvaged.nextCursor.flatMap { $0.isEmpty ? nil : $0 }
+                continue
             }
             guard let items = page.member("items"), items.kind == JV_KIND_ARRAY else {
                 throw BackstageError.invalidResponse(url: url, reason: "no items array")
@@ -68,19 +78,22 @@ public final class BackstageClient: IncrementalCatalogSource {
             cursor = page.member("pageInfo")?.member("nextCursor")?.stringValue
             if cursor?.isEmpty == true { cursor = nil }
         } while cursor != nil
+        if let unreadable {
+            throw BackstageError.invalidResponse(url: unreadable.url, reason: "\(unreadable.count) item\(unreadable.count == 1 ? "" : "s") could not be parsed (\(unreadable.reason)); the others were read")
+        }
     }
 
-    /// The projection of an etag-first scan.
-    public static let scanFields = ["kind", "metadata.namespace", "metadata.name", "metadata.uid", "metadata.etag"]
+    /// The projection of an etag-first scan. The kind is left out: the walk filters on it, and
+    /// every byte counts when a no-change sync reads nothing else.
+    public static let scanFields = ["metadata.namespace", "metadata.name", "metadata.uid", "metadata.etag"]
 
     public func scan(kind: String, onPage: ([ScannedRef]) throws -> Void) throws {
         try walk(kind: kind, fields: BackstageClient.scanFields) { page in
             var refs: [ScannedRef] = []
             refs.reserveCapacity(page.items.count)
             for item in page.items {
-                guard let itemKind = item.member("kind")?.stringValue, let metadata = item.member("metadata"),
-                      let name = metadata.member("name")?.stringValue else { continue }
-                refs.append(ScannedRef(ref: EntityRef(kind: itemKind, namespace: metadata.member("namespace")?.stringValue, name: name),
+                guard let metadata = item.member("metadata"), let name = metadata.member("name")?.stringValue else { continue }
+                refs.append(ScannedRef(ref: EntityRef(kind: kind, namespace: metadata.member("namespace")?.stringValue, name: name),
                                        uid: metadata.member("uid")?.stringValue, etag: metadata.member("etag")?.stringValue))
             }
             try onPage(refs)

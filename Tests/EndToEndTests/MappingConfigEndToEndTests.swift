@@ -1,0 +1,104 @@
+import FakeServers
+import Foundation
+import Store
+import XCTest
+
+/// Mapping files and `init` through the binary: configuration errors stop a run before anything
+/// is fetched, with the file, line and field named.
+final class MappingConfigEndToEndTests: EndToEndCase {
+    var backstage: FakeBackstage!
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        backstage = try FakeBackstage(entities: FakeBackstage.generateCatalog(count: 50, seed: 3))
+        environment["BACKSTAGE_URL"] = backstage.baseURL
+    }
+
+    override func tearDownWithError() throws {
+        backstage.stop()
+        try super.tearDownWithError()
+    }
+
+    func testAJqSyntaxErrorIsAConfigurationErrorBeforeAnythingIsFetched() throws {
+        let mapping = try writeFile("broken.yaml", """
+            resources:
+              - kind: component
+                selector:
+                  query: 'true'
+                port:
+                  entity:
+                    mappings:
+                      identifier: .metadata.identifier
+                      blueprint: '"component"'
+                      properties:
+                        type: .spec.type | ]]
+            """)
+        let result = try mirrorctl(["sync", "--mapping", mapping])
+        assertStatus(result, 2)
+        XCTAssertTrue(result.stderr.contains("broken.yaml"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("resources[0]") && result.stderr.contains("properties.type"), result.stderr)
+        XCTAssertTrue(result.stderr.contains(".spec.type | ]]"), result.stderr)
+        XCTAssertEqual(backstage.stats.requests, 0, "nothing is fetched with a broken mapping")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: databasePath), "nothing is written either")
+    }
+
+    func testYAMLAndSchemaErrorsNameFileLineAndKey() throws {
+        let badYAML = try writeFile("bad.yaml", "resources:\n  - kind: component\n   selector: [\n")
+        var result = try mirrorctl(["diff", "--mapping", badYAML])
+        assertStatus(result, 2)
+        XCTAssertTrue(result.stderr.contains("bad.yaml:"), result.stderr)
+
+        let unknownKey = try writeFile("unknown.yaml", """
+            entityDeletionThreshold: 1.5
+            resources: []
+            """)
+        result = try mirrorctl(["diff", "--mapping", unknownKey])
+        assertStatus(result, 2)
+        XCTAssertTrue(result.stderr.contains("unknown.yaml:1") && result.stderr.contains("entityDeletionThreshold"), result.stderr)
+
+        result = try mirrorctl(["diff", "--mapping", directory.appendingPathComponent("missing.yaml").path])
+        assertStatus(result, 2)
+        XCTAssertTrue(result.stderr.contains("missing.yaml"), result.stderr)
+    }
+
+    func testTheOceanDefaultMappingReproducesOceansQuirks() throws {
+        let mapping = EndToEndCase.repositoryRoot.appendingPathComponent("examples/mappings/ocean-default.yaml").path
+        let port = try FakePort.start(clientId: "id-1", clientSecret: "secret-1", configuration: {
+            var configuration = FakePortConfiguration()
+            configuration.autoBlueprints = true
+            return configuration
+        }())
+        defer { port.stop() }
+        let env = ["PORT_BASE_URL": port.baseURL, "PORT_CLIENT_ID": "id-1", "PORT_CLIENT_SECRET": "secret-1",
+                   "MIRROR_MAPPING": mapping]
+        let sync = try mirrorctl(["sync", "--json"], env: env)
+        assertStatus(sync, 0)
+        let component = try XCTUnwrap(port.entities(blueprint: "component").first { entity in
+            (backstage.entity(try! XCTUnwrap(EntityRef(parsing: entity.identifier)))?["relations"]?.arrayValue ?? [])
+                .filter { $0["type"] == "providesApi" }.count > 1
+        }, "a component providing several APIs")
+        XCTAssertNotNil(component.relations["providesApis"]?.stringValue, "Ocean keeps only the first target: a string, not an array")
+        XCTAssertEqual(component.relations["subcomponentOf"] ?? .null, .null, "Backstage emits partOf, never subcomponentOf")
+    }
+
+    func testInitWritesTheStarterFilesAndAppliesBlueprints() throws {
+        let port = try FakePort.start(clientId: "id-2", clientSecret: "secret-2")
+        defer { port.stop() }
+        let folder = directory.appendingPathComponent("starter").path
+        let result = try mirrorctl(["init", "--dir", folder],
+                                   env: ["PORT_BASE_URL": port.baseURL, "PORT_CLIENT_ID": "id-2", "PORT_CLIENT_SECRET": "secret-2"])
+        assertStatus(result, 0)
+        XCTAssertEqual(Set(port.blueprints.map(\.identifier)), ["user", "group", "domain", "system", "api", "resource", "component"])
+        let mapping = try String(contentsOfFile: folder + "/mapping.yaml", encoding: .utf8)
+        XCTAssertEqual(mapping, try String(contentsOf: EndToEndCase.repositoryRoot.appendingPathComponent("examples/mappings/builtin.yaml"), encoding: .utf8))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/mirrorctl.env"))
+        // The written mapping works as is.
+        assertStatus(try mirrorctl(["diff", "--mapping", folder + "/mapping.yaml"]), 0)
+        // Running it again keeps the files and changes nothing in Port.
+        let again = try mirrorctl(["init", "--dir", folder],
+                                  env: ["PORT_BASE_URL": port.baseURL, "PORT_CLIENT_ID": "id-2", "PORT_CLIENT_SECRET": "secret-2"])
+        assertStatus(again, 0)
+        XCTAssertTrue(again.stdout.contains("kept existing"), again.stdout)
+        XCTAssertTrue(again.stdout.contains("0 created"), again.stdout)
+    }
+}
