@@ -12,8 +12,11 @@ let walkOptions: [OptionSpec] = [
     OptionSpec(name: "mapping", value: "FILE", help: "Port app config YAML (env MIRROR_MAPPING)."),
     OptionSpec(name: "ca-bundle", value: "FILE", help: "PEM CA bundle to trust for HTTPS (env MIRROR_CA_BUNDLE)."),
     OptionSpec(name: "port-url", value: "URL", help: "Port API base URL (env PORT_BASE_URL, default https://api.getport.io)."),
-    OptionSpec(name: "concurrency", value: "N", help: "Port requests in flight at once (default 4)."),
+    OptionSpec(name: "concurrency", value: "N", help: "Backstage connections and Port requests in flight at once (default 4)."),
     OptionSpec(name: "allow-mass-delete", value: nil, help: "Delete in Port even above entityDeletionThreshold."),
+    OptionSpec(name: "full", value: nil, help: "Walk every entity body (default: etag-first scan when the mirror has the kind)."),
+    OptionSpec(name: "full-every", value: "HOURS", help: "Walk full bodies when a kind's last full walk is older (default 24)."),
+    MappingBudget.option,
     RunLimits.timeoutOption,
     RunLimits.maxRetriesOption,
     InsecureOption.spec,
@@ -65,15 +68,25 @@ enum Walk {
         let json = arguments.flag("json")
         // The mapping is compiled before anything is fetched: a jq error is a configuration error.
         let mapping = try loadMapping(configuration.mappingPath, configuration: configuration)
+        try MappingBudget.start(arguments, environment: context.environment)
         let lock = dryRun ? nil : try WriterLocking.acquire(database: configuration.databasePath, command: "sync",
                                                             arguments: arguments, deadline: limits.deadline, console: console)
         defer { lock?.release() }
         let store = dryRun ? try openDiffStore(configuration.databasePath)
             : try openStore(configuration.databasePath, readOnly: false, createIfMissing: true)
-        let source = limits.bounding(try openCatalogSource(url: url, token: configuration.backstageToken,
-                                                           pageSize: configuration.pageSize, transport: configuration.transport,
-                                                           retry: limits.bounding(RetryPolicy())))
+        let token = configuration.backstageToken
+        let pageSize = configuration.pageSize
+        let transport = configuration.transport
+        let retry = limits.bounding(RetryPolicy())
+        var description = url
+        while description.hasSuffix("/") { description.removeLast() }
+        let source = SourceFactory(description: description, incremental: !isLocalCatalogURL(url)) {
+            limits.bounding(try openCatalogSource(url: url, token: token, pageSize: pageSize, transport: transport, retry: retry))
+        }
         var options = SyncOptions(kinds: configuration.kinds.isEmpty ? mapping.kinds : configuration.kinds)
+        options.fullWalk = arguments.flag("full")
+        if let hours = try arguments.double("full-every", range: 0...100_000) { options.fullWalkEvery = hours * 3600 }
+        options.walkConcurrency = configuration.portConcurrency
         options.dryRun = dryRun
         options.allowMassDelete = arguments.flag("allow-mass-delete")
         if let credentials = configuration.portCredentials {
@@ -98,6 +111,7 @@ enum Walk {
                 "source": counts(report.counts),
             ]
             object["run"] = report.run.map { .number(Double($0)) } ?? .null
+            object["seconds"] = .object(report.seconds.mapValues { .number(($0 * 1000).rounded() / 1000) })
             if let error = report.error { object["error"] = .string(error) }
             if dryRun {
                 object["changes"] = .array(report.changes.map { change in
