@@ -247,10 +247,10 @@ extension PushReport {
             if deleted { self.deleted += 1 } else { upserted += 1 }
         case .rejected(let status, let message):
             rejected += 1
-            if errors.count < 20 { errors.append("\(key): \(status) \(message)") }
+            if errors.count < 20 { errors.append("\(PortPreflight.shortened(key.description)): \(status) \(message)") }
         case .failed(_, let message):
             failed += 1
-            if errors.count < 20 { errors.append("\(key): \(message)") }
+            if errors.count < 20 { errors.append("\(PortPreflight.shortened(key.description)): \(message)") }
         }
     }
 }

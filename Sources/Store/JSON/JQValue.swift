@@ -51,7 +51,11 @@ public final class JQValue {
         let message = jv_invalid_get_msg(invalid)
         defer { jv_free(message) }
         guard jv_get_kind(message) == JV_KIND_STRING else { return nil }
-        return String(cString: jv_string_value(message))
+        let text = String(cString: jv_string_value(message))
+        // libjq quotes the whole input after the reason ("… (while parsing '<text>')"): for a page
+        // of megabytes that would be the message. Keep the reason and its position.
+        if let quote = text.range(of: " (while parsing '") { return String(text[..<quote.lowerBound]) }
+        return text
     }
 
     public var kind: jv_kind { jv_get_kind(raw) }

@@ -8,11 +8,12 @@ import Store
 enum VerifyCommand {
     static let spec = CommandSpec(
         name: "verify", abstract: "Compare Port with what it acknowledged; push again what was edited or deleted there.",
-        usage: "verify [--db PATH] [--mapping FILE] [--port-url URL] [--concurrency N] [--json]",
+        usage: "verify [--db PATH] [--mapping FILE] [--port-url URL] [--concurrency N] [--wait] [--json]",
         options: [Configuration.databaseOption,
                   OptionSpec(name: "mapping", value: "FILE", help: "Port app config YAML, for its push settings (env MIRROR_MAPPING)."),
                   OptionSpec(name: "port-url", value: "URL", help: "Port API base URL (env PORT_BASE_URL)."),
                   OptionSpec(name: "concurrency", value: "N", help: "Port requests in flight at once (default 4)."),
+                  WriterLocking.waitOption,
                   OptionSpec(name: "json", value: nil, help: "Print one JSON object on stdout.")],
         discussion: """
             Reads every owned blueprint's entities from Port (only the fields the mapping sends) and compares
@@ -20,7 +21,7 @@ enum VerifyCommand {
             mirrorctl did not create are left alone, and nothing is deleted.
             Needs PORT_CLIENT_ID and PORT_CLIENT_SECRET (or *_FILE) and a database a sync wrote.
             Exit status: 0 verified (drift repaired), 3 some blueprint unreadable or some repair refused,
-            1 Port unreachable, 2 usage or configuration error, 4 database unusable.
+            1 Port unreachable, 2 usage or configuration error, 4 database unusable, 5 another sync holds the database.
             """)
 
     static func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitStatus {
@@ -32,6 +33,10 @@ enum VerifyCommand {
         guard FileManager.default.fileExists(atPath: configuration.databasePath) else {
             throw StoreError(path: configuration.databasePath, message: "no such database (run 'mirrorctl sync' first)")
         }
+        // It writes the ledger and pushes: one writer at a time, as sync.
+        let lock = try WriterLocking.acquire(database: configuration.databasePath, command: "verify", arguments: arguments,
+                                             deadline: nil, console: context.console)
+        defer { lock?.release() }
         let store = try openStore(configuration.databasePath, readOnly: false)
         let settings = PortSettings(baseURL: configuration.portBaseURL, credentials: credentials,
                                     transport: configuration.transport, concurrency: configuration.portConcurrency)
