@@ -95,7 +95,35 @@ final class FaultTests: PortBackedCase {
         try assertConverges()
     }
 
+    func testABackstageTimeoutEndsTheRunWithTheReasonAndDeletesNothing() throws {
+        assertStatus(try mirrorctl(["sync"]), 0)
+        let before = PortState(port)
+        // A slow but finite page is waited for…
+        inject(.delay(0.5, times: 2, matching: .path("by-query")), uses: 2)
+        assertStatus(try mirrorctl(["sync", "--timeout", "60s"]), 0)
+        // …one slower than the whole run's time limit is not.
+        inject(.delay(6, times: 1, matching: RequestMatcher(pathContains: "by-query", kind: "Component")), uses: 1)
+        let started = Date()
+        let run = try mirrorctl(["sync", "--json", "--timeout", "2s"])
+        XCTAssertLessThan(Date().timeIntervalSince(started), 6, "the timeout cut the request short")
+        XCTAssertTrue([1, 3].contains(run.status), "\(run.status): \(run.stderr)")
+        XCTAssertTrue((run.json?["error"]?.stringValue ?? "").contains("timeout"), run.stdout)
+        XCTAssertEqual(PortState(port), before, "a timed-out walk deletes nothing")
+        try assertConverges()
+    }
+
     // MARK: Port
+
+    func testAPortAnswerSlowerThanTheRunsTimeoutIsPartialThenConverges() throws {
+        // Port writes the batch but answers after the deadline: mirrorctl can't know, so the
+        // entities stay pending and the next run sends them again (harmless: upserts are idempotent).
+        inject(FakePortFault(pathContains: "/entities/bulk", count: 1, action: .delay(seconds: 6)))
+        let run = try mirrorctl(["sync", "--json", "--timeout", "3s", "--concurrency", "1"])
+        assertStatus(run, 3)
+        XCTAssertTrue((run.json?["error"]?.stringValue ?? "").contains("during the Port push"), run.stdout)
+        XCTAssertGreaterThan(count(run, "port", "pending") ?? 0, 0)
+        try assertConverges()
+    }
 
     func testPort429StormWithoutRetryAfterStillConverges() throws {
         port.setRateLimit(limit: 4, period: 1, resetFormat: .secondsUntilReset, sendsRetryAfter: false)
