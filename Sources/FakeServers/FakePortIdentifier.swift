@@ -1,14 +1,16 @@
+import Store
+
 /// The identifier patterns of Port's spec (port-api.md §4.2, §5.2), checked by hand so the hot path
 /// needs no regex engine.
 enum FakePortIdentifier {
     /// Entity identifiers (and relation values): `^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$`, 1–1000 long.
     static func entityProblem(_ text: String) -> String? {
-        pattern(text, extra: "@_.+:\\/=-", maxLength: 1000)
+        PortIdentifierRule.entity(text).map(message)
     }
 
     /// Blueprint identifiers: `^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/-]+$` (no `=`), 1–100 long.
     static func blueprintProblem(_ text: String) -> String? {
-        pattern(text, extra: "@_.+:\\/-", maxLength: 100)
+        PortIdentifierRule.blueprint(text).map(message)
     }
 
     /// Property and relation keys: `^[A-Za-z0-9@_=\\-]+$`, at most 100 long.
@@ -24,25 +26,13 @@ enum FakePortIdentifier {
         return nil
     }
 
-    private static func pattern(_ text: String, extra: String, maxLength: Int) -> String? {
-        let count = text.unicodeScalars.count
-        guard count >= 1 else { return "must NOT have fewer than 1 characters" }
-        guard count <= maxLength else { return "must NOT have more than \(maxLength) characters" }
-        guard text != ".", text != ".." else { return "must not be \".\" or \"..\"" }
-        for scalar in text.unicodeScalars where !allowed(scalar, extra: extra) {
-            return "contains the character \"\(scalar.escaped(asASCII: true))\", which is not allowed"
-        }
-        return nil
-    }
-
-    private static func allowed(_ scalar: Unicode.Scalar, extra: String) -> Bool {
-        if scalar.isASCII {
-            return ("0"..."9").contains(scalar) || ("A"..."Z").contains(scalar) || ("a"..."z").contains(scalar)
-                || extra.unicodeScalars.contains(scalar)
-        }
-        switch scalar.properties.generalCategory {
-        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
-        default: return false
+    /// The problem in the words of Port's schema validation.
+    private static func message(_ problem: PortIdentifierRule.Problem) -> String {
+        switch problem {
+        case .empty: return "must NOT have fewer than 1 characters"
+        case .tooLong(_, let limit): return "must NOT have more than \(limit) characters"
+        case .dots: return "must not be \".\" or \"..\""
+        case .character(let scalar): return "contains the character \"\(scalar.escaped(asASCII: true))\", which is not allowed"
         }
     }
 }

@@ -70,10 +70,21 @@ class PortBackedCase: EndToEndCase {
         return PortState(reference)
     }
 
-    /// Asserts that the fake Port holds exactly what a clean run produces.
+    /// Asserts that the fake Port holds exactly what a clean run produces. The one allowed extra:
+    /// a bare entity Port made up for a relation target (`createMissingRelatedEntities`) whose
+    /// referrer is gone since; Port keeps it and mirrorctl doesn't own it (as Ocean).
     func assertConverged(to expected: PortState, file: StaticString = #filePath, line: UInt = #line) {
-        let actual = PortState(port)
+        var actual = PortState(port)
+        for (key, body) in actual.entities where expected.entities[key] == nil && PortBackedCase.isPortMadeStub(body) {
+            actual.entities[key] = nil
+        }
         XCTAssertEqual(actual, expected, actual.differences(from: expected), file: file, line: line)
+    }
+
+    /// What Port creates for a missing relation target: its identifier as title, nothing else.
+    static func isPortMadeStub(_ body: JSONValue) -> Bool {
+        body["properties"] == .object([:]) && body["relations"] == .object([:]) && body["team"] == .array([])
+            && body["title"] != nil && body["title"] == body["identifier"]
     }
 
     /// Asserts the ledger says exactly what Port holds: every owned entity acknowledged in its

@@ -43,24 +43,3 @@ final class OutputCounter {
 
 @available(*, unavailable)
 extension OutputCounter: Sendable {}
-
-/// Port's rule for entity identifiers and relation values (port-api.md §5.2):
-/// `^(?!\.{1,2}$)[\p{L}0-9@_.+:\\/=-]+$`, 1 to 1000 characters.
-public enum PortIdentifierRule {
-    /// Why Port would refuse `identifier`, or nil when it is acceptable.
-    public static func problem(_ identifier: String) -> String? {
-        let length = identifier.unicodeScalars.count
-        if length == 0 { return "is empty" }
-        if length > 1000 { return "is \(length) characters long (Port allows 1000)" }
-        if identifier == "." || identifier == ".." { return "may not be \".\" or \"..\"" }
-        for scalar in identifier.unicodeScalars {
-            let isDigit = ("0"..."9").contains(scalar)
-            let isLetter = scalar.isASCII ? (("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar))
-                                          : scalar.properties.isAlphabetic
-            if !(isDigit || isLetter || "@_.+:\\/=-".unicodeScalars.contains(scalar)) {
-                return "contains \"\(scalar.escaped(asASCII: true))\" (Port allows letters, digits and @ _ . + : \\ / = -)"
-            }
-        }
-        return nil
-    }
-}

@@ -12,10 +12,10 @@ enum PortPreflight {
 
     /// Why Port would refuse `upsert`, or nil.
     static func problem(_ upsert: PlannedUpsert) -> String? {
-        if let problem = entityProblem(upsert.key.identifier) {
+        if let problem = PortIdentifierRule.problem(upsert.key.identifier) {
             return "identifier \"\(shortened(upsert.key.identifier))\" \(problem)"
         }
-        if let problem = blueprintProblem(upsert.key.blueprint) {
+        if let problem = PortIdentifierRule.blueprintProblem(upsert.key.blueprint) {
             return "blueprint \"\(shortened(upsert.key.blueprint))\" \(problem)"
         }
         let size = upsert.body.utf8.count
@@ -40,17 +40,6 @@ enum PortPreflight {
         return result
     }
 
-    /// Entity identifiers and relation values: letters, digits and `@_.+:\/=-`, 1–1000
-    /// characters, not `.` or `..`.
-    static func entityProblem(_ text: String) -> String? {
-        pattern(text, extra: "@_.+:\\/=-", maxLength: 1000)
-    }
-
-    /// Blueprint identifiers: as entity identifiers without `=`, at most 100 characters.
-    static func blueprintProblem(_ text: String) -> String? {
-        pattern(text, extra: "@_.+:\\/-", maxLength: 100)
-    }
-
     /// The first relation value (a string, or a string of an array) Port would refuse.
     static func relationProblem(_ body: String) -> String? {
         guard body.contains("\"relations\""), let parsed = try? JQValue.parse(body),
@@ -67,7 +56,7 @@ enum PortPreflight {
                 targets = (0..<value.arrayCount).compactMap { value.element($0).stringValue }
             }
             for target in targets {
-                if let reason = entityProblem(target) {
+                if let reason = PortIdentifierRule.problem(target) {
                     problem = "relations.\(key.stringValue ?? "?") target \"\(shortened(target))\" \(reason)"
                     break
                 }
@@ -75,28 +64,6 @@ enum PortPreflight {
             iterator = jv_object_iter_next(relations.raw, iterator)
         }
         return problem
-    }
-
-    private static func pattern(_ text: String, extra: String, maxLength: Int) -> String? {
-        let count = text.unicodeScalars.count
-        guard count >= 1 else { return "is empty" }
-        guard count <= maxLength else { return "is \(count) characters long, over Port's limit of \(maxLength)" }
-        guard text != ".", text != ".." else { return "may not be \".\" or \"..\" in Port" }
-        for scalar in text.unicodeScalars where !allowed(scalar, extra: extra) {
-            return "contains \"\(scalar.escaped(asASCII: true))\", which Port does not allow in identifiers"
-        }
-        return nil
-    }
-
-    private static func allowed(_ scalar: Unicode.Scalar, extra: String) -> Bool {
-        if scalar.isASCII {
-            return ("0"..."9").contains(scalar) || ("A"..."Z").contains(scalar) || ("a"..."z").contains(scalar)
-                || extra.unicodeScalars.contains(scalar)
-        }
-        switch scalar.properties.generalCategory {
-        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
-        default: return false
-        }
     }
 
     /// At most 80 characters of `text`, for one-line messages.
