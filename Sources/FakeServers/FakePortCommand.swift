@@ -29,7 +29,7 @@ public func runFakePortCommand(arguments: [String]) -> Int32 {
         fake.createPermissiveBlueprints(FakePortCommandOptions.backstageBlueprints)
     }
     FakePortCommandOptions.write("READY \(fake.baseURL)\n", to: .standardOutput)
-    FakePortCommandOptions.waitForTermination()
+    ProcessTermination.wait()
     fake.stop()
     return 0
 }
@@ -114,33 +114,5 @@ struct FakePortCommandOptions {
 
     static func write(_ text: String, to handle: FileHandle) {
         handle.write(Data(text.utf8))
-    }
-
-    /// Blocks until SIGTERM or SIGINT, or EOF on a piped stdin.
-    static func waitForTermination() {
-        let done = DispatchSemaphore(value: 0)
-        var sources: [any DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { done.signal() }
-            source.resume()
-            sources.append(source)
-        }
-        if stdinIsPipe() {
-            Thread.detachNewThread {
-                while !FileHandle.standardInput.availableData.isEmpty {}
-                done.signal()
-            }
-        }
-        done.wait()
-        for source in sources { source.cancel() }
-    }
-
-    private static func stdinIsPipe() -> Bool {
-        var info = stat()
-        guard fstat(STDIN_FILENO, &info) == 0 else { return false }
-        let type = info.st_mode & S_IFMT
-        return type == S_IFIFO || type == S_IFSOCK
     }
 }

@@ -88,24 +88,8 @@ final class PortPusher {
             let upserts = try ledger.plannedUpserts(after: after, limit: PortPusher.chunk)
             guard let last = upserts.last else { break }
             after = last.key
-            let batches = PortPusher.upsertBatches(upserts)
             try store.db.transaction { try ledger.markSending(upserts, run: run) }
-            let results = pool.run(batches, body: { [config] client, batch in
-                PortPusher.send(batch, client: client, config: config)
-            }, failure: { batch, error in
-                BatchResult(outcomes: Array(repeating: .failed(status: nil, message: "\(error)"), count: batch.size), fatal: "\(error)")
-            })
-            try store.db.transaction {
-                for (batch, result) in zip(batches, results) {
-                    guard case .upsert(let items) = batch.work else { continue }
-                    for (item, outcome) in zip(items, result.outcomes) {
-                        try ledger.recordUpsert(item, outcome: outcome, run: run)
-                        report.count(outcome, key: item.key, deleted: false)
-                    }
-                    report.stats = report.stats + result.stats
-                    if let fatal = result.fatal { report.aborted = fatal }
-                }
-            }
+            try send(PortPusher.upsertBatches(upserts), pool: pool, ledger: ledger, report: &report)
             onProgress(report.upserted + report.rejected + report.failed, 0)
         }
         if report.aborted == nil && !deletes.isEmpty {
@@ -116,25 +100,38 @@ final class PortPusher {
                 }
             }
             try store.db.transaction { try ledger.markDeleting(deletes, run: run) }
-            let results = pool.run(batches, body: { [config] client, batch in
-                PortPusher.send(batch, client: client, config: config)
-            }, failure: { batch, error in
-                BatchResult(outcomes: Array(repeating: .failed(status: nil, message: "\(error)"), count: batch.size), fatal: "\(error)")
-            })
-            try store.db.transaction {
-                for (batch, result) in zip(batches, results) {
-                    guard case .delete(let items) = batch.work else { continue }
+            try send(batches, pool: pool, ledger: ledger, report: &report)
+        }
+        report.tokenFetches = auth.fetches
+        return report
+    }
+
+    /// Sends batches on the pool, then records every answer in the ledger in one transaction.
+    private func send(_ batches: [Batch], pool: WorkerPool<PortClient, Batch, BatchResult>, ledger: Ledger,
+                      report: inout PushReport) throws {
+        let results = pool.run(batches, body: { [config] client, batch in
+            PortPusher.send(batch, client: client, config: config)
+        }, failure: { batch, error in
+            BatchResult(outcomes: Array(repeating: .failed(status: nil, message: "\(error)"), count: batch.size), fatal: "\(error)")
+        })
+        try store.db.transaction {
+            for (batch, result) in zip(batches, results) {
+                switch batch.work {
+                case .upsert(let items):
+                    for (item, outcome) in zip(items, result.outcomes) {
+                        try ledger.recordUpsert(item, outcome: outcome, run: run)
+                        report.count(outcome, key: item.key, deleted: false)
+                    }
+                case .delete(let items):
                     for (item, outcome) in zip(items, result.outcomes) {
                         try ledger.recordDelete(item, outcome: outcome, run: run)
                         report.count(outcome, key: item.key, deleted: true)
                     }
-                    report.stats = report.stats + result.stats
-                    if let fatal = result.fatal { report.aborted = fatal }
                 }
+                report.stats = report.stats + result.stats
+                if let fatal = result.fatal { report.aborted = fatal }
             }
         }
-        report.tokenFetches = auth.fetches
-        return report
     }
 
     /// Groups upserts by blueprint into batches within Port's limits.
