@@ -37,7 +37,7 @@ let package = Package(
 
         // Loopback fakes of Backstage and Port, shared by the tests and scripts/bench.
         .target(name: "FakeServers", dependencies: ["Store", "Fetch"]),
-        .executableTarget(name: "mirrorctl-fakes", dependencies: ["FakeServers"]),
+        .executableTarget(name: "mirrorctl-fakes", dependencies: ["FakeServers", "Reconcile"]),
 
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "FakeServers"]),
