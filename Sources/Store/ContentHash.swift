@@ -3,10 +3,46 @@ import CCrypto
 /// The SHA-256 of a canonical JSON text, as 64 lower-case hex digits. Entity bodies are stored once
 /// per content hash, and the ledger compares mapped Port entities by it.
 public struct ContentHash: Hashable, Sendable, CustomStringConvertible, Comparable {
-    public let hex: String
+    // The 32 digest bytes as four big-endian words: the per-ref index holds one per entity, and
+    // inline words cost a quarter of a heap-allocated hex string.
+    private let w0, w1, w2, w3: UInt64
 
+    /// Parses 64 hex digits, as stored in the database. Text that is not a digest (a damaged
+    /// row) gets the digest of the text itself, so it never equals a real content hash and the
+    /// entity is simply treated as changed.
     public init(hex: String) {
-        self.hex = hex
+        if let words = ContentHash.parse(hex) {
+            self.init(words: words)
+        } else {
+            self.init(of: Array(hex.utf8))
+        }
+    }
+
+    private init(words: (UInt64, UInt64, UInt64, UInt64)) {
+        (w0, w1, w2, w3) = words
+    }
+
+    /// The four words of 64 lower-case hex digits; nil for anything else.
+    private static func parse(_ hex: String) -> (UInt64, UInt64, UInt64, UInt64)? {
+        var words: [UInt64] = []
+        var word: UInt64 = 0
+        var count = 0
+        for byte in hex.utf8 {
+            let value: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            word = word << 4 | UInt64(value)
+            count += 1
+            if count % 16 == 0 {
+                words.append(word)
+                word = 0
+            }
+        }
+        guard count == 64 else { return nil }
+        return (words[0], words[1], words[2], words[3])
     }
 
     /// Hashes raw bytes. The corresponding C function is `SHA256`.
@@ -15,7 +51,22 @@ public struct ContentHash: Hashable, Sendable, CustomStringConvertible, Comparab
         bytes.withUnsafeBufferPointer { input in
             _ = SHA256(input.baseAddress, input.count, &digest)
         }
-        hex = ContentHash.hexString(digest)
+        func word(_ index: Int) -> UInt64 {
+            digest[index * 8..<index * 8 + 8].reduce(0) { $0 << 8 | UInt64($1) }
+        }
+        self.init(words: (word(0), word(1), word(2), word(3)))
+    }
+
+    /// 64 lower-case hex digits.
+    public var hex: String {
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for word in [w0, w1, w2, w3] {
+            for shift in stride(from: 60, through: 0, by: -4) {
+                out.append(ContentHash.digits[Int((word >> UInt64(shift)) & 0xf)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Hashes the canonical form of a JSON value.
@@ -25,18 +76,10 @@ public struct ContentHash: Hashable, Sendable, CustomStringConvertible, Comparab
 
     private static let digits = Array("0123456789abcdef".utf8)
 
-    static func hexString(_ bytes: [UInt8]) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
     public var description: String { hex }
     public var short: String { String(hex.prefix(12)) }
 
-    public static func < (lhs: ContentHash, rhs: ContentHash) -> Bool { lhs.hex < rhs.hex }
+    public static func < (lhs: ContentHash, rhs: ContentHash) -> Bool {
+        (lhs.w0, lhs.w1, lhs.w2, lhs.w3) < (rhs.w0, rhs.w1, rhs.w2, rhs.w3)
+    }
 }

@@ -113,4 +113,15 @@ func main() -> ExitStatus {
     }
 }
 
+/// glibc gives every thread that allocates its own arena and keeps what it frees; with walking,
+/// mapping and pushing threads that multiplies peak memory. Two arenas are plenty here.
+/// `mallopt` lives in <malloc.h>, which Swift's Glibc module doesn't import: look it up.
+func limitMallocArenas() {
+    typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+    let mArenaMax: Int32 = -8  // M_ARENA_MAX in <malloc.h>
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+    _ = unsafeBitCast(symbol, to: Mallopt.self)(mArenaMax, 2)
+}
+
+limitMallocArenas()
 exit(main().rawValue)

@@ -19,6 +19,17 @@ final class CanonicalJSONTests: XCTestCase {
         XCTAssertEqual(ContentHash(canonicalOf: ["b": 1, "a": 2]), ContentHash(of: Array(#"{"a":2,"b":1}"#.utf8)))
     }
 
+    func testContentHashRoundTripsThroughHex() {
+        let hash = ContentHash(of: Array("mirror".utf8))
+        XCTAssertEqual(ContentHash(hex: hash.hex), hash)
+        XCTAssertEqual(hash.hex.count, 64)
+        XCTAssertEqual(hash.short, String(hash.hex.prefix(12)))
+        // A damaged stored hash never equals a real one.
+        XCTAssertNotEqual(ContentHash(hex: "not-a-digest"), hash)
+        XCTAssertNotEqual(ContentHash(hex: String(hash.hex.dropLast())), hash)
+        XCTAssertEqual(ContentHash(hex: "not-a-digest"), ContentHash(hex: "not-a-digest"))
+    }
+
     func testSwiftAndJQRepresentationsAgree() throws {
         let value: JSONValue = ["kind": "Component", "n": 3, "list": [1, "two", nil, false], "o": ["k": 0.5]]
         let text = CanonicalJSON.string(value)

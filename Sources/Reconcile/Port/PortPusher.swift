@@ -79,12 +79,14 @@ final class PortPusher {
         var fatal: String?
     }
 
-    func push(deletes: [PlannedDelete], onProgress: (Int, Int) -> Void = { _, _ in }) throws -> PushReport {
+    /// Pushes the plan: `upserts` says how many the ledger has pending (none: not even the
+    /// planning query runs, so a no-change sync costs Port and the database nothing).
+    func push(upserts pending: Int, deletes: [PlannedDelete], onProgress: (Int, Int) -> Void = { _, _ in }) throws -> PushReport {
         let ledger = Ledger(store: store)
         var report = PushReport()
         let pool = makePool()
         var after: PortKey?
-        while report.aborted == nil {
+        while pending > 0 && report.aborted == nil {
             let upserts = try ledger.plannedUpserts(after: after, limit: PortPusher.chunk)
             guard let last = upserts.last else { break }
             after = last.key

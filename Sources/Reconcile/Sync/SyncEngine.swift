@@ -203,8 +203,9 @@ public final class SyncEngine {
             if options.dryRun {
                 port.plan = try PortPlan.describe(ledger: ledger, deletes: decision.allowed)
             }
-            port.unchanged = try ledger.unchangedCount()
+            // One join over desired ⋈ ledger; the rest of the desired state is in sync with Port.
             port.pending = try ledger.pendingCount()
+            port.unchanged = try DesiredState(store: store).count() - port.pending
             if let reason = decision.skippedBecause { warn("no Port deletes this run: \(reason)") }
 
             var partialReport = SyncReport(run: writer.runID, status: status, dryRun: options.dryRun,
@@ -223,18 +224,22 @@ public final class SyncEngine {
             lap("commit")
 
             if let settings = options.port {
-                if options.verify { partialReport.verify = try DriftVerifier(store: store, settings: settings).detect(run: writer.runID) }
+                if options.verify {
+                    partialReport.verify = try DriftVerifier(store: store, settings: settings).detect(run: writer.runID)
+                    partialReport.port.pending = try ledger.pendingCount()
+                }
                 let pusher = PortPusher(store: store, settings: settings, config: mapping.config, run: writer.runID)
                 onEvent(.pushStarted(total: partialReport.port.pending + decision.allowed.count))
-                let pushed = try pusher.push(deletes: decision.allowed) { [onEvent] done, _ in onEvent(.pushProgress(done: done)) }
+                let pushed = try pusher.push(upserts: partialReport.port.pending, deletes: decision.allowed) { [onEvent] done, _ in
+                    onEvent(.pushProgress(done: done))
+                }
                 partialReport.port.upserted = pushed.upserted
                 partialReport.port.deleted = pushed.deleted
                 partialReport.port.failed = pushed.failed + pushed.rejected
                 partialReport.port.requests = pushed.stats.requests + pushed.tokenFetches
                 partialReport.port.errors = pushed.errors
                 partialReport.port.aborted = pushed.aborted
-                partialReport.port.pending = try ledger.pendingCount()
-                partialReport.port.unchanged = max(0, try ledger.unchangedCount() - pushed.upserted)
+                if pushed.upserted + pushed.rejected + pushed.failed > 0 { partialReport.port.pending = try ledger.pendingCount() }
                 for message in pushed.errors { warn("Port: \(message)") }
                 if let aborted = pushed.aborted { warn("Port push stopped: \(aborted)") }
             }

@@ -58,14 +58,6 @@ public struct Ledger {
         try db.row("SELECT count(*) FROM ledger")?.int(0) ?? 0
     }
 
-    /// Owned, acknowledged entities whose mapped hash equals the desired one.
-    public func unchangedCount() throws(DatabaseError) -> Int {
-        try db.row("""
-            SELECT count(*) FROM desired d JOIN ledger l ON l.blueprint = d.blueprint AND l.identifier = d.identifier
-            WHERE l.acked_hash = d.hash
-            """)?.int(0) ?? 0
-    }
-
     /// Keys still targeted by a relation of a desired entity (protected from deletion when Port
     /// would re-create them as missing related entities).
     public func isRelationTarget(_ identifier: String) throws(DatabaseError) -> Bool {
