@@ -52,7 +52,7 @@ struct MappingStage {
                     return (ref, body)
                 }
                 guard let last = rows.last else { break }
-                try save(map(rows, pool: pool), into: desired, summary: &summary, onWarning: onWarning)
+                try save(map(rows, pool: pool), into: desired, fresh: true, summary: &summary, onWarning: onWarning)
                 after = last.0
             }
             try desired.setMappingHash(mapping.hash, run: run)
@@ -66,7 +66,7 @@ struct MappingStage {
                         rows.append((ref, body))
                     }
                 }
-                try save(map(rows, pool: pool), into: desired, summary: &summary, onWarning: onWarning)
+                try save(map(rows, pool: pool), into: desired, fresh: false, summary: &summary, onWarning: onWarning)
             }
         }
         return summary
@@ -109,7 +109,7 @@ struct MappingStage {
     }
 
     /// Writes mapped sources (calling thread: the one that owns the database connection).
-    private func save(_ mapped: [MappedSource], into desired: DesiredState, summary: inout MappingSummary,
+    private func save(_ mapped: [MappedSource], into desired: DesiredState, fresh: Bool, summary: inout MappingSummary,
                        onWarning: (String) -> Void) throws {
         for source in mapped {
             summary.mapped += 1
@@ -127,7 +127,7 @@ struct MappingStage {
                 }
                 continue
             }
-            for collision in try desired.replace(sourceRef: source.ref, with: source.entities, run: run) {
+            for collision in try desired.replace(sourceRef: source.ref, with: source.entities, run: run, fresh: fresh) {
                 onWarning("\(source.ref) maps to \(collision), which another entity also maps to: the later one wins")
             }
         }

@@ -57,27 +57,36 @@ public struct DesiredState {
     }
 
     /// Replaces what `sourceRef` maps to. Returns the keys another source already produced (the
-    /// later source wins, as in Ocean; the caller warns).
+    /// later source wins, as in Ocean; the caller warns). `fresh` says the source has no desired
+    /// entities yet (a full re-map after `removeAll`), which saves the removal.
     @discardableResult
-    public func replace(sourceRef: String, with entities: [DesiredEntity], run: Int) throws(DatabaseError) -> [PortKey] {
-        try remove(sourceRef: sourceRef)
+    public func replace(sourceRef: String, with entities: [DesiredEntity], run: Int,
+                        fresh: Bool = false) throws(DatabaseError) -> [PortKey] {
+        if !fresh { try remove(sourceRef: sourceRef) }
         var collisions: [PortKey] = []
         for entity in entities {
-            if let other = try db.row("SELECT source_ref FROM desired WHERE blueprint = ? AND identifier = ?",
-                                      [.text(entity.blueprint), .text(entity.identifier)])?.string(0), other != sourceRef {
-                collisions.append(PortKey(blueprint: entity.blueprint, identifier: entity.identifier))
-                try db.run("DELETE FROM desired_targets WHERE blueprint = ? AND identifier = ?",
-                           [.text(entity.blueprint), .text(entity.identifier)])
-            }
+            let key: [SQLValue] = [.text(entity.blueprint), .text(entity.identifier)]
+            // The body first: desired.hash references it.
             let blob = try db.statement("INSERT OR IGNORE INTO blobs (hash, body) VALUES (?, ?)")
             try blob.bind([.text(entity.hash.hex), .text("")])
             try blob.bindText(entity.canonical, at: 2)
             while try blob.step() {}
-            try db.run("INSERT OR REPLACE INTO desired (blueprint, identifier, source_ref, hash, run_id) VALUES (?, ?, ?, ?, ?)",
-                       [.text(entity.blueprint), .text(entity.identifier), .text(sourceRef), .text(entity.hash.hex), .int(run)])
-            for target in Set(entity.targets) {
-                try db.run("INSERT OR IGNORE INTO desired_targets (blueprint, identifier, target) VALUES (?, ?, ?)",
-                           [.text(entity.blueprint), .text(entity.identifier), .text(target)])
+            try db.run("INSERT OR IGNORE INTO desired (blueprint, identifier, source_ref, hash, run_id) VALUES (?, ?, ?, ?, ?)",
+                       key + [.text(sourceRef), .text(entity.hash.hex), .int(run)])
+            if db.changes == 0 {
+                // The key is taken: by another source (a collision to report), or by this source's
+                // other resource. Either way the later entity wins.
+                if try db.row("SELECT source_ref FROM desired WHERE blueprint = ? AND identifier = ?", key)?.string(0) != sourceRef {
+                    collisions.append(PortKey(blueprint: entity.blueprint, identifier: entity.identifier))
+                }
+                try db.run("DELETE FROM desired_targets WHERE blueprint = ? AND identifier = ?", key)
+                try db.run("UPDATE desired SET source_ref = ?, hash = ?, run_id = ? WHERE blueprint = ? AND identifier = ?",
+                           [.text(sourceRef), .text(entity.hash.hex), .int(run)] + key)
+            }
+            if !entity.targets.isEmpty {
+                // One statement for all of an entity's relation targets.
+                try db.run("INSERT OR IGNORE INTO desired_targets (blueprint, identifier, target) SELECT ?, ?, value FROM json_each(?)",
+                           key + [.text(CanonicalJSON.string(.array(entity.targets.map(JSONValue.string))))])
             }
         }
         return collisions
