@@ -67,8 +67,11 @@ final class CrashSafetyTests: PortBackedCase {
         guard try committedRuns() > before else { return "walk" }
         let db = try MirrorStore(path: databasePath, readOnly: true).db
         guard let run = try db.row("SELECT id, port FROM runs ORDER BY id DESC LIMIT 1"), run.string(1) == nil else { return "late" }
-        if (try db.row("SELECT count(*) FROM ledger WHERE status IN ('sending', 'deleting')")?.int(0) ?? 0) > 0 { return "batch" }
-        let pushes = try db.row("SELECT count(*) FROM pushes WHERE run_id = ?", [.int(run.int(0) ?? 0)])?.int(0) ?? 0
+        let id = run.int(0) ?? 0
+        if (try db.row("SELECT count(*) FROM ledger WHERE status IN ('sending', 'deleting') AND run_id = ?", [.int(id)])?.int(0) ?? 0) > 0 {
+            return "batch"
+        }
+        let pushes = try db.row("SELECT count(*) FROM pushes WHERE run_id = ?", [.int(id)])?.int(0) ?? 0
         return pushes > 0 ? "push" : "commit"
     }
 

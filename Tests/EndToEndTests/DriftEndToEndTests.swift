@@ -136,6 +136,20 @@ final class DriftEndToEndTests: PortBackedCase {
         XCTAssertEqual(next.json?[path: ["verify", "drifted"]], 0)
     }
 
+    func testRefusedCredentialsStopTheVerificationAtTheFirstBlueprint() throws {
+        assertStatus(try mirrorctl(["sync"]), 0)
+        port.resetLog()
+        let result = try mirrorctl(["verify", "--json"], env: ["PORT_CLIENT_SECRET": "not-the-secret"])
+        assertStatus(result, 1)
+        XCTAssertEqual(result.json?["status"], "failed")
+        XCTAssertEqual(result.json?[path: ["verify", "checked"]], 0)
+        let errors = result.json?[path: ["verify", "errors"]]?.arrayValue?.compactMap(\.stringValue) ?? []
+        XCTAssertEqual(errors.count, 2, "\(errors)")
+        XCTAssertTrue(errors.last?.hasPrefix("not verified: ") == true, "\(errors)")
+        XCTAssertEqual(port.requestLog.filter { $0.path.hasSuffix("/entities/search") }.count, 0)
+        XCTAssertFalse(result.stdout.contains("not-the-secret") || result.stderr.contains("not-the-secret"))
+    }
+
     func testVerifyNeedsCredentialsAndADatabase() throws {
         let noDatabase = try mirrorctl(["verify"])
         assertStatus(noDatabase, 4)

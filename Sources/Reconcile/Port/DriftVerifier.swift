@@ -59,7 +59,8 @@ public final class DriftVerifier {
             try log.finish(report.verification, counts: report.counts, error: report.errors.joined(separator: "; "))
             return report
         }
-        for blueprint in try log.blueprints() {
+        let blueprints = try log.blueprints()
+        for (position, blueprint) in blueprints.enumerated() {
             let found = try check(blueprint: blueprint, client: client)
             try store.db.transaction {
                 for (key, fields) in found.drifted {
@@ -75,6 +76,13 @@ public final class DriftVerifier {
             report.counts.missing += found.missing.count
             if let error = found.error {
                 report.errors.append("blueprint \(blueprint): \(error)")
+                // Port unreachable or the credentials refused: the other blueprints would only
+                // repeat the same retries.
+                if found.portDown {
+                    let rest = blueprints.dropFirst(position + 1)
+                    if !rest.isEmpty { report.errors.append("not verified: \(rest.joined(separator: ", ")) (Port unavailable)") }
+                    break
+                }
             } else {
                 report.counts.checked += found.checked
             }
@@ -100,7 +108,8 @@ public final class DriftVerifier {
         let run = try log.beginRun(source: settings.baseURL)
         do {
             var report = try detect(run: run)
-            let push = try PortPusher(store: store, settings: settings, config: config, run: run).push(deletes: [])
+            let push = try PortPusher(store: store, settings: settings, config: config, run: run)
+                .push(upserts: try Ledger(store: store).pendingCount(), deletes: [])
             report = try DriftVerifier.settle(report, store: store)
             let failed = push.failed + push.rejected
             let status: RunStatus
@@ -127,6 +136,8 @@ public final class DriftVerifier {
         var drifted: [(PortKey, [String])] = []
         var missing: [PortKey] = []
         var error: String?
+        /// The failure was Port itself (unreachable, retries exhausted, credentials refused).
+        var portDown = false
     }
 
     private func check(blueprint: String, client: PortClient) throws -> BlueprintDrift {
@@ -154,6 +165,11 @@ public final class DriftVerifier {
         } catch {
             // A walk cut short says nothing about the entities not reached: none counts as missing.
             result.error = "\(error)"
+            switch error as? PortError {
+            case .transport?, .gaveUp?: result.portDown = true
+            case .http(let status, _, _, _)? where status == 401 || status == 403: result.portDown = true
+            default: break
+            }
             return result
         }
         result.missing = owned.subtracting(seen).sorted().map { PortKey(blueprint: blueprint, identifier: $0) }
