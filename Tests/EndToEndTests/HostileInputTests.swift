@@ -86,22 +86,22 @@ final class HostileInputTests: PortBackedCase {
     }
 
     func testInvalidMappingsAreRefusedBeforeAnythingIsFetched() throws {
-        let cases: [(name: String, yaml: String, expect: [String])] = [
-            ("syntax", "resources:\n  - kind: component\n    selector: {query: 'true'\n", ["mapping.yaml"]),
-            ("unknown key", MappingFiles.single(mappings: "identifier: .metadata.identifier\nblueprint: '\"component\"'\ncolour: '\"red\"'"),
-             ["colour"]),
-            ("alias bomb", MappingFiles.aliasBomb, ["alias bomb"]),
-            ("jq syntax", MappingFiles.single(mappings: "identifier: .metadata.identifier\nblueprint: '\"component\"'\ntitle: '.metadata.name |'"),
+        let component = { (mappings: String) in { [self] in try writeComponentMapping("mapping.yaml", mappings: mappings) } }
+        let text = { (yaml: String) in { [self] in try writeFile("mapping.yaml", yaml) } }
+        let cases: [(name: String, write: () throws -> String, expect: [String])] = [
+            ("syntax", text("resources:\n  - kind: component\n    selector: {query: 'true'\n"), ["mapping.yaml"]),
+            ("unknown key", component("identifier: .metadata.identifier\nblueprint: '\"component\"'\ncolour: '\"red\"'"), ["colour"]),
+            ("alias bomb", text(MappingFiles.aliasBomb), ["alias bomb"]),
+            ("jq syntax", component("identifier: .metadata.identifier\nblueprint: '\"component\"'\ntitle: '.metadata.name |'"),
              ["title", "does not compile"]),
-            ("jq 1.7 only", MappingFiles.single(mappings: "identifier: .metadata.identifier\nblueprint: '\"component\"'\ntitle: 'pick(.a)'"),
-             ["title", "pick"]),
-            ("not a mapping", "- just\n- a list\n", ["mapping.yaml"]),
-            ("empty", "", ["mapping.yaml"]),
-            ("binary", "\u{0}\u{1}\u{2}garbage\u{FFFF}", ["mapping.yaml"]),
+            ("jq 1.7 only", component("identifier: .metadata.identifier\nblueprint: '\"component\"'\ntitle: 'pick(.a)'"), ["title", "pick"]),
+            ("not a mapping", text("- just\n- a list\n"), ["mapping.yaml"]),
+            ("empty", text(""), ["mapping.yaml"]),
+            ("binary", text("\u{0}\u{1}\u{2}garbage\u{FFFF}"), ["mapping.yaml"]),
         ]
         for item in cases {
             inputs += 1
-            let path = try writeFile("mapping.yaml", item.yaml)
+            let path = try item.write()
             backstage.resetStats()
             let result = try mirrorctl(["sync", "--mapping", path])
             XCTAssertEqual(result.status, 2, "\(item.name): \(result.stderr)")
@@ -142,7 +142,7 @@ final class HostileInputTests: PortBackedCase {
         ]
         for item in cases {
             inputs += 1
-            let yaml = MappingFiles.single(mappings: """
+            let path = try writeComponentMapping("mapping.yaml", mappings: """
                 identifier: .metadata.identifier
                 title: .metadata.name
                 blueprint: '"component"'
@@ -150,7 +150,6 @@ final class HostileInputTests: PortBackedCase {
                   type: .spec.type
                   loop: '\(item.expression)'
                 """)
-            let path = try writeFile("mapping.yaml", yaml)
             let started = Date()
             let result = try mirrorctl(["sync", "--mapping", path] + item.flags, timeout: 60)
             XCTAssertEqual(result.status, 2, "\(item.expression): \(result.stderr)")
@@ -173,23 +172,8 @@ final class HostileInputTests: PortBackedCase {
     }
 }
 
-/// Mapping texts for the hostile cases.
+/// Hostile mapping texts.
 enum MappingFiles {
-    /// One component resource; `mappings` are the lines under `mappings:`, unindented.
-    static func single(mappings: String) -> String {
-        let body = mappings.split(separator: "\n", omittingEmptySubsequences: false).map { "        " + $0 }.joined(separator: "\n")
-        return """
-            resources:
-            - kind: component
-              selector:
-                query: 'true'
-              port:
-                entity:
-                  mappings:
-            \(body)
-            """
-    }
-
     /// The "billion laughs": nine levels of nine aliases.
     static var aliasBomb: String {
         var lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
