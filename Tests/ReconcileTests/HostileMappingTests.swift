@@ -8,11 +8,15 @@ import XCTest
 /// slow but finite, so the evaluation ends after the watchdog has spoken (the real, unbounded
 /// cases end the process: see HostileInputTests).
 final class HostileMappingTests: XCTestCase {
+    /// `properties.slow` of the last `overrun` mapping.
+    private var slowValue: JSONValue?
+
     let entity: JSONValue = ["apiVersion": "backstage.io/v1alpha1", "kind": "Component",
                              "metadata": ["name": "hog", "namespace": "default"], "spec": ["type": "service"]]
 
     /// Maps `entity` with a watchdog and returns what it reported.
-    func overrun(expression: String, timeBudget: Double, memoryBudget: Int) throws -> MappingWatchdog.Overrun? {
+    func overrun(expression: String, timeBudget: Double, memoryBudget: Int,
+                 file: StaticString = #filePath, line: UInt = #line) throws -> MappingWatchdog.Overrun? {
         let mapping = try MappingTestSupport.compile(MappingTestSupport.single("""
             identifier: .metadata.name
             blueprint: '"component"'
@@ -25,7 +29,8 @@ final class HostileMappingTests: XCTestCase {
         watchdog.start()
         defer { watchdog.stop() }
         let results = mapping.map(entity, ref: try MappingTestSupport.ref(of: entity))
-        XCTAssertNotNil(results.first?.entity, "the slow expression still finishes")
+        XCTAssertNotNil(results.first?.entity, "the slow expression still finishes", file: file, line: line)
+        slowValue = results.first?.entity?.body[path: ["properties", "slow"]]
         return reported.value
     }
 
@@ -36,6 +41,18 @@ final class HostileMappingTests: XCTestCase {
         XCTAssertEqual(found.snapshot.expression, "[range(4000000)] | length")
         XCTAssertTrue(found.description.contains("ran longer than 0.1s of CPU"), found.description)
         XCTAssertTrue(found.description.contains("component:default/hog: resources[0] properties.slow"), found.description)
+    }
+
+    /// The one cost of evaluating a resource's expressions in one jq program: an expression is run to
+    /// its end even after its first output, where Ocean stops at the first output. Here that output,
+    /// "service", comes at once, but the rest takes long enough for the watchdog to speak (a truly
+    /// endless one would end the run); the value is still the first output.
+    func testAnExpressionRunsToItsEndAfterItsFirstOutput() throws {
+        let expression = ".spec.type, ([range(4000000)] | length)"
+        let found = try XCTUnwrap(try overrun(expression: expression, timeBudget: 0.1, memoryBudget: 1 << 40))
+        XCTAssertEqual(found.snapshot.field, "properties.slow")
+        XCTAssertEqual(found.snapshot.expression, expression)
+        XCTAssertEqual(slowValue, "service")
     }
 
     func testAnEntityGrowingMemoryPastTheBudgetIsReported() throws {

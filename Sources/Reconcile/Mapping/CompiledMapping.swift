@@ -5,63 +5,55 @@ import Store
 /// Ocean's quote rewrite, the first output of every expression, null plus a warning for no output
 /// or a jq error, a boolean selector, and entities without identifier or blueprint dropped.
 ///
-/// **Not thread-safe.** It holds libjq states and jv constants, whose reference counts are plain
-/// integers. Give every worker thread its own instance: `copy()` makes one without recompiling
-/// anything up front (libjq programs are compiled when first needed), and entities passed to
-/// `map` must also belong to that thread.
+/// Every expression is evaluated by libjq, all of them in one jq program (`MappingProgram`, which
+/// also lists the few ways this differs from running each expression on its own).
+///
+/// **Not thread-safe.** It holds a libjq state and jv values, whose reference counts are plain
+/// integers. Give every worker thread its own instance (`copy()`, or `init` again with the same
+/// config: the program is then known to compile and is compiled when the instance first maps an
+/// entity), and entities passed to `map` must also belong to that thread.
 public final class CompiledMapping {
     public let config: PortAppConfig
-    private let resources: [CompiledResource]
+    /// What never changes, shared by copies.
+    private let plan: MappingPlan
     /// What this instance is evaluating, for `MappingWatchdog`.
     let progress: MappingProgress
-    /// Lower-cased mapping kind → resource indices, in mapping order.
-    private let resourcesByKind: [String: [Int]]
+    private var program: JQProgram?
+    private var compileFailure: String?
+    /// The `[index, entity]` input being evaluated (to recognise the program's field markers), its
+    /// resource, and the slot reached (0: the selector).
+    private var markerPair: OpaquePointer?
+    private var markerResource = 0
+    private var markerSlot = 0
 
-    /// Compiles and validates every expression: a jq syntax error is reported here, before
-    /// anything is fetched.
+    /// Compiles the mapping's jq program, so a jq syntax error is reported here, before anything
+    /// is fetched. A config already compiled in this process is not compiled again until it maps.
     /// - Throws: `MappingError.compile` naming the resource index, field and expression.
     public convenience init(_ config: PortAppConfig) throws(MappingError) {
-        self.init(validated: config)
-        for resource in resources { try resource.validate() }
-    }
-
-    /// Builds the evaluators without compiling libjq programs (they compile on first use).
-    private init(validated config: PortAppConfig) {
-        self.config = config
-        var evaluators: [String: Evaluator] = [:]
-        var resources: [CompiledResource] = []
-        var byKind: [String: [Int]] = [:]
-        for (index, resource) in config.resources.enumerated() {
-            resources.append(CompiledResource(index: index, resource: resource, evaluators: &evaluators))
-            byKind[resource.kind.lowercased(), default: []].append(index)
+        self.init(plan: MappingPlan(config))
+        guard !MappingProgram.isKnownToCompile(plan.source) else { return }
+        do {
+            install(try JQProgram(plan.source))
+        } catch {
+            throw plan.locate(error)
         }
-        self.resources = resources
-        progress = MappingProgress(descriptions: resources.map(\.descriptions))
-        for resource in resources { resource.progress = progress }
-        resourcesByKind = byKind
+        MappingProgram.remember(plan.source)
     }
 
-    /// An independent instance for another thread (the configuration was validated already).
+    private init(plan: MappingPlan) {
+        config = plan.config
+        self.plan = plan
+        progress = MappingProgress(descriptions: plan.resources.map(\.descriptions))
+    }
+
+    /// An independent instance for another thread; its program is compiled when it first maps.
     public func copy() -> CompiledMapping {
-        CompiledMapping(validated: config)
+        CompiledMapping(plan: plan)
     }
 
     /// Indices of the resources whose `kind` matches `kind`, case-insensitively, in mapping order.
     public func resourceIndices(forKind kind: String) -> [Int] {
-        resourcesByKind[kind.lowercased()] ?? []
-    }
-
-    /// How many expressions run natively, and how many only with libjq (for diagnostics).
-    public var evaluatorCounts: (native: Int, libjq: Int) {
-        var seen: Set<ObjectIdentifier> = []
-        var native = 0
-        var libjq = 0
-        for resource in resources {
-            for evaluator in resource.allEvaluators where seen.insert(ObjectIdentifier(evaluator)).inserted {
-                if evaluator.isNative { native += 1 } else { libjq += 1 }
-            }
-        }
-        return (native, libjq)
+        plan.resourcesByKind[kind.lowercased()] ?? []
     }
 
     /// Maps one Backstage entity (as stored, without `metadata.identifier`) through every
@@ -73,43 +65,165 @@ public final class CompiledMapping {
         let indices = resourceIndices(forKind: ref.kind)
         guard !indices.isEmpty else { return [] }
         guard let input = OceanInput.prepare(entity.raw, ref: ref) else {
-            return indices.map {
-                MappingResult(resourceIndex: $0, outcome: .selectorError("the entity is not a JSON object"),
-                              warnings: [])
-            }
+            return indices.map { plan.resources[$0].failed("the entity is not a JSON object") }
         }
         defer { jv_free(input) }
+        guard let program = compiledProgram() else {
+            return indices.map { plan.resources[$0].failed("the mapping's jq program does not compile: \(compileFailure ?? "")") }
+        }
         progress.begin(ref)
         defer { progress.end() }
-        return indices.map { resources[$0].map(input, ref: ref) }
+        return indices.map { run(plan.resources[$0], input: input, ref: ref, program: program) }
     }
 
     /// `map` for an entity in the Swift representation.
     public func map(_ entity: JSONValue, ref: EntityRef) -> [MappingResult] {
         map(JQValue(entity), ref: ref)
     }
+
+    private func compiledProgram() -> JQProgram? {
+        if let program { return program }
+        if compileFailure != nil { return nil }
+        do {
+            let compiled = try JQProgram(plan.source)
+            install(compiled)
+            return compiled
+        } catch {
+            compileFailure = error.message
+            return nil
+        }
+    }
+
+    /// Keeps `program` and routes its `debug` output (the field markers) to `fieldStarted`.
+    private func install(_ program: JQProgram) {
+        self.program = program
+        program.onDebug(context: Unmanaged.passUnretained(self).toOpaque()) { context, value in
+            if let context {
+                Unmanaged<CompiledMapping>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.fieldStarted(value) }
+            }
+            jv_free(value)
+        }
+    }
+
+    /// A `debug` output (borrowed): the program's marker before each field is the input pair itself.
+    private func fieldStarted(_ value: jv) {
+        guard jvKind(value) == JV_KIND_ARRAY, let markerPair, value.u.ptr == markerPair else { return }
+        markerSlot += 1
+        progress.at(resource: markerResource, slot: markerSlot)
+    }
+
+    /// Runs one resource on the prepared input (borrowed).
+    private func run(_ resource: CompiledResource, input: jv, ref: EntityRef, program: JQProgram) -> MappingResult {
+        let pair = jv_array_append(jv_array_append(jv_array_sized(2), jv_number(Double(resource.index))), jv_copy(input))
+        markerPair = pair.u.ptr
+        markerResource = resource.index
+        markerSlot = 0
+        progress.at(resource: resource.index, slot: 0)
+        program.start(consuming: pair)
+        let output = program.next()
+        markerPair = nil
+        if jvKind(output) == JV_KIND_ARRAY { return resource.map(output, ref: ref) }
+        // Only `halt`/`halt_error` ends the program without a result: every error is caught.
+        let field = resource.field(atSlot: markerSlot)
+        let problem: String
+        if jv_invalid_has_msg(jv_copy(output)) != 0 {
+            problem = "failed: \(JQErrorText.message(ofInvalid: output))"
+        } else {
+            jv_free(output)
+            problem = "called halt or halt_error, which ends the mapping's whole jq program"
+        }
+        return resource.failed("\(field.path) `\(field.expression.text)` \(problem)")
+    }
 }
 
 @available(*, unavailable)
 extension CompiledMapping: Sendable {}
 
+/// What a config compiles to, apart from the libjq state: the resources and the program text.
+/// Immutable; shared by the copies of a `CompiledMapping`.
+final class MappingPlan: Sendable {
+    let config: PortAppConfig
+    let resources: [CompiledResource]
+    /// Lower-cased mapping kind → resource indices, in mapping order.
+    let resourcesByKind: [String: [Int]]
+    /// The whole mapping's jq program (`MappingProgram`).
+    let source: String
+
+    init(_ config: PortAppConfig) {
+        self.config = config
+        resources = config.resources.enumerated().map { CompiledResource(index: $0.offset, resource: $0.element) }
+        var byKind: [String: [Int]] = [:]
+        for (index, resource) in config.resources.enumerated() {
+            byKind[resource.kind.lowercased(), default: []].append(index)
+        }
+        resourcesByKind = byKind
+        source = MappingProgram.mapping(resources: resources.map(\.source))
+    }
+
+    /// The expression to blame when the program does not compile. Slow (one compile per resource,
+    /// then per expression of the failing resource), so only used once the program has failed.
+    func locate(_ failure: JQCompileFailure) -> MappingError {
+        for resource in resources {
+            guard (try? JQProgram(resource.source)) == nil else { continue }
+            let all = [resource.selector] + resource.fields
+            for field in all {
+                do {
+                    _ = try JQProgram(field.source)
+                } catch {
+                    return field.compileError(resource: resource.index, message: error.message)
+                }
+            }
+            for field in all {
+                do {
+                    _ = try JQProgram(MappingProgram.field(field.source))
+                } catch {
+                    return field.compileError(resource: resource.index, message: """
+                        compiles on its own but not as part of mirrorctl's mapping program (\(error.message)); \
+                        an expression that is only a comment or only definitions yields its input: end it with `.`
+                        """)
+                }
+            }
+            return MappingError.compile(resourceIndex: resource.index, field: "(all expressions)", expression: "",
+                                        message: failure.message, location: resource.location)
+        }
+        return MappingError.compile(resourceIndex: 0, field: "(all expressions)", expression: "", message: failure.message,
+                                    location: nil)
+    }
+}
+
 /// One expression of a resource and where its value goes.
-struct CompiledField {
+struct CompiledField: Sendable {
     /// Ocean's path for it: `identifier`, `title`, `properties.email`, `relations.system`.
     let path: String
     /// The property or relation name (the key itself for top-level fields).
     let name: String
     let expression: MappingExpression
-    let evaluator: Evaluator
+    /// The jq text after Ocean's quote rewrite.
+    let source: String
+
+    init(path: String, name: String, expression: MappingExpression) {
+        self.path = path
+        self.name = name
+        self.expression = expression
+        source = OceanQuotes.rewrite(expression.text)
+    }
+
+    func compileError(resource: Int, message: String) -> MappingError {
+        .compile(resourceIndex: resource, field: path, expression: expression.text, message: message,
+                 location: expression.location)
+    }
 }
 
-/// One resource of the config, compiled. Fields are evaluated in mapping order; the body is
-/// written in canonical (sorted) order straight from the field values.
-final class CompiledResource {
+/// One resource of the config. Fields are evaluated in mapping order; the body is written in
+/// canonical (sorted) order straight from the field values.
+struct CompiledResource: Sendable {
     let index: Int
     let selector: CompiledField
     let fields: [CompiledField]
-    var progress: MappingProgress?
+    /// Where the resource starts in its file, if known.
+    let location: SourceLocation?
+    /// This resource's part of the mapping program (`MappingProgram.resource`).
+    let source: String
     private let identifierSlot: Int
     private let blueprintSlot: Int
     private let titleSlot: Int?
@@ -122,25 +236,15 @@ final class CompiledResource {
     /// Slots of relations in mapping order, for `relationTargets`.
     private let relationOrder: [Int]
 
-    init(index: Int, resource: ResourceMapping, evaluators: inout [String: Evaluator]) {
+    init(index: Int, resource: ResourceMapping) {
         self.index = index
-        func field(_ path: String, _ name: String, _ expression: MappingExpression) -> CompiledField {
-            let source = OceanQuotes.rewrite(expression.text)
-            let evaluator: Evaluator
-            if let shared = evaluators[source] {
-                evaluator = shared
-            } else {
-                evaluator = Evaluator(source: source)
-                evaluators[source] = evaluator
-            }
-            return CompiledField(path: path, name: name, expression: expression, evaluator: evaluator)
-        }
-        selector = field("selector.query", "query", resource.selectorQuery)
+        location = resource.location
+        selector = CompiledField(path: "selector.query", name: "query", expression: resource.selectorQuery)
         let mappings = resource.mappings
         var fields: [CompiledField] = []
         func add(_ path: String, _ name: String, _ expression: MappingExpression?) -> Int? {
             guard let expression else { return nil }
-            fields.append(field(path, name, expression))
+            fields.append(CompiledField(path: path, name: name, expression: expression))
             return fields.count - 1
         }
         identifierSlot = add("identifier", "identifier", mappings.identifier) ?? 0
@@ -167,27 +271,25 @@ final class CompiledResource {
         relationSlots = relations.sorted
         relationOrder = relations.order
         self.fields = fields
+        source = MappingProgram.resource(selector: selector.source, fields: fields.map(\.source))
     }
 
-    var allEvaluators: [Evaluator] { [selector.evaluator] + fields.map(\.evaluator) }
-
-    /// Compiles every expression the native evaluator does not cover.
-    func validate() throws(MappingError) {
-        for field in [selector] + fields {
-            do {
-                try field.evaluator.validate()
-            } catch {
-                throw MappingError.compile(resourceIndex: index, field: field.path, expression: field.expression.text,
-                                           message: error.message, location: field.expression.location)
-            }
-        }
+    /// The field at a progress slot (0: the selector).
+    func field(atSlot slot: Int) -> CompiledField {
+        slot > 0 && slot <= fields.count ? fields[slot - 1] : selector
     }
 
-    /// Maps the prepared input (borrowed).
-    func map(_ input: jv, ref: EntityRef) -> MappingResult {
-        // The selector first: false means the entity is not generated and no field is evaluated.
-        progress?.at(resource: index, slot: 0)
-        switch selector.evaluator.first(input) {
+    /// `(path, expression)` of the selector and every field, in evaluation order.
+    var descriptions: [(path: String, expression: String)] {
+        [(selector.path, selector.expression.text)] + fields.map { ($0.path, $0.expression.text) }
+    }
+
+    /// Builds the result from the program's output (consumed): the selector's collected outputs,
+    /// then each field's when the selector was true.
+    func map(_ output: jv, ref: EntityRef) -> MappingResult {
+        defer { jv_free(output) }
+        // The selector first: false means the entity is not generated and no field was evaluated.
+        switch MappingProgram.firstOutput(of: jv_array_get(jv_copy(output), 0)) {
         case .value(let value):
             let kind = jvKind(value)
             jv_free(value)
@@ -200,14 +302,16 @@ final class CompiledResource {
         case .error(let message):
             return selectorError("failed: \(message)")
         }
+        guard jv_array_length(jv_copy(output)) == Int32(fields.count + 1) else {
+            return failed("unexpected result from the mapping program")
+        }
 
         var warnings: [MappingWarning] = []
         var values: [jv] = []
         values.reserveCapacity(fields.count)
         defer { for value in values { jv_free(value) } }
         for (slot, field) in fields.enumerated() {
-            progress?.at(resource: index, slot: slot + 1)
-            switch field.evaluator.first(input) {
+            switch MappingProgram.firstOutput(of: jv_array_get(jv_copy(output), Int32(slot + 1))) {
             case .value(let value):
                 values.append(value)
             case .none:
@@ -261,6 +365,11 @@ final class CompiledResource {
         return MappingResult(resourceIndex: index, outcome: .entity(entity), warnings: warnings)
     }
 
+    /// The entity could not be mapped by this resource: an error, and the run must not delete.
+    func failed(_ problem: String) -> MappingResult {
+        MappingResult(resourceIndex: index, outcome: .selectorError(problem), warnings: [])
+    }
+
     /// The canonical bytes of the body, written in sorted key order straight from the values.
     private func writeBody(_ values: [jv]) -> [UInt8] {
         var writer = JVConverter()
@@ -300,9 +409,7 @@ final class CompiledResource {
     }
 
     private func selectorError(_ problem: String) -> MappingResult {
-        MappingResult(resourceIndex: index,
-                      outcome: .selectorError("selector.query `\(selector.expression.text)` \(problem)"),
-                      warnings: [])
+        failed("selector.query `\(selector.expression.text)` \(problem)")
     }
 
     private func dropped(_ reason: DropReason, _ warnings: [MappingWarning]) -> MappingResult {
@@ -348,5 +455,3 @@ final class CompiledResource {
     }
 }
 
-@available(*, unavailable)
-extension CompiledResource: Sendable {}

@@ -14,9 +14,8 @@ final class JQProgram {
     private var state: OpaquePointer?
     private let sink = ErrorSink()
 
-    /// Serializes `jq_init`/`jq_compile` across threads: compiles are rare (once per expression the
-    /// native evaluator does not cover, per worker) and libjq 1.6 does not document them as
-    /// thread-safe; running programs needs no lock.
+    /// Serializes `jq_init`/`jq_compile` across threads: compiles are rare (once per mapping per
+    /// worker) and libjq 1.6 does not document them as thread-safe; running programs needs no lock.
     private static let compileLock = NSLock()
 
     /// Compiles `source`.
@@ -39,6 +38,11 @@ final class JQProgram {
             }
             jv_free(text)
         }, Unmanaged.passUnretained(sink).toOpaque())
+        // libjq 1.6's jq_init leaves the input and debug callbacks uninitialised, so `input` or
+        // `debug` in an expression would call a stray pointer (a crash). Set them to none: `input`
+        // is then an error (libjq 1.6 says "break"), and `debug` passes its input on silently.
+        jq_set_input_cb(state, nil, nil)
+        jq_set_debug_cb(state, nil, nil)
         // `sink` lives as long as `self`, and `deinit` tears the state down before the sink goes.
         let compiled = source.withCString { jq_compile(state, $0) }
         guard compiled != 0 else {
@@ -62,30 +66,14 @@ final class JQProgram {
         jq_next(state)
     }
 
-    /// Runs the program on `input` (consumed) and returns its first output only, never asking
-    /// for the second one. This is Ocean's rule (`next(iter(outputs))`).
-    func first(consuming input: jv) -> FirstOutput {
-        start(consuming: input)
-        let output = next()
-        if jv_get_kind(output) != JV_KIND_INVALID { return .value(output) }
-        if jv_invalid_has_msg(jv_copy(output)) == 0 {
-            jv_free(output)
-            return .none
-        }
-        return .error(JQErrorText.message(ofInvalid: output))
+    /// Sends what `debug` outputs to `callback`, which must free the value, with `context`.
+    func onDebug(context: UnsafeMutableRawPointer, _ callback: jq_msg_cb) {
+        jq_set_debug_cb(state, callback, context)
     }
 }
 
 @available(*, unavailable)
 extension JQProgram: Sendable {}
-
-/// The first output of a jq run. `.value` holds one owned reference that the receiver must
-/// consume or free.
-enum FirstOutput {
-    case value(jv)
-    case none
-    case error(String)
-}
 
 /// A jq text that libjq refused, with libjq's messages.
 struct JQCompileFailure: Error {

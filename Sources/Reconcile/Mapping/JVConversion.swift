@@ -201,3 +201,10 @@ extension jv {
         }
     }
 }
+
+/// `jv_get_kind` without the call: libjq 1.6 keeps the kind in the low four bits of
+/// `kind_flags` (jv.h's public struct; `jv_get_kind` is `x.kind_flags & KIND_MASK`).
+@inline(__always)
+func jvKind(_ value: jv) -> jv_kind {
+    jv_kind(rawValue: UInt32(value.kind_flags & 0x0F))
+}

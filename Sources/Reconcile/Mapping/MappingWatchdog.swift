@@ -4,7 +4,9 @@ import Synchronization
 
 /// Where one `CompiledMapping` (one thread) is: the entity being mapped, since when, and the
 /// field being evaluated, for `MappingWatchdog`. The entity is set under a lock once per entity;
-/// the field is an atomic store per expression, cheap enough for the hot path.
+/// the field is an atomic store per expression, cheap enough for the hot path. All of a resource's
+/// expressions run in one jq program, which marks the start of each field through libjq's debug
+/// callback (`MappingProgram.resource`), so the field is known while the program runs.
 final class MappingProgress: @unchecked Sendable {
     /// `(path, expression)` of every field, per resource: index 0 is `selector.query`, then the
     /// fields in evaluation order. Immutable.
@@ -212,12 +214,5 @@ public final class MappingWatchdog: @unchecked Sendable {
     /// `2` for 2.0, `0.5` for 0.5.
     public static func format(_ seconds: Double) -> String {
         seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
-    }
-}
-
-extension CompiledResource {
-    /// `(path, expression)` of the selector and every field, in evaluation order.
-    var descriptions: [(path: String, expression: String)] {
-        [(selector.path, selector.expression.text)] + fields.map { ($0.path, $0.expression.text) }
     }
 }
