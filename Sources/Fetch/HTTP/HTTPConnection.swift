@@ -114,7 +114,14 @@ public final class HTTPConnection {
         try check(ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, opaqueSink))
         try check(ccurl_setopt_pointer(handle, CURLOPT_HEADERDATA, opaqueSink))
         requestCount += 1
-        try withExtendedLifetime(sink) { () throws(TransportError) in try check(curl_easy_perform(handle)) }
+        try withExtendedLifetime(sink) { () throws(TransportError) in
+            let code = curl_easy_perform(handle)
+            // A request cut short because the run's time is up says so, not "Timeout was reached".
+            if code == CURLE_OPERATION_TIMEDOUT, let deadline = options.deadline, deadline.remaining < 0.05 {
+                throw TransportError(code: Int32(code.rawValue), message: deadline.reason, url: url)
+            }
+            try check(code)
+        }
         var status = 0
         try check(ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status))
         bytesReceived += sink.body.count
