@@ -29,6 +29,7 @@ let package = Package(
                 .embedInCode("Migrations/0004_audit_views.sql"),
                 .embedInCode("Migrations/0005_retention.sql"),
                 .embedInCode("Migrations/0006_verify.sql"),
+                .embedInCode("Migrations/0007_entity_view.sql"),
             ]
         ),
         .target(name: "Fetch", dependencies: ["Store", "CCurl", "CYAML"]),

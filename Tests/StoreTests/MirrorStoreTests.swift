@@ -60,6 +60,9 @@ final class MirrorStoreTests: XCTestCase {
         XCTAssertEqual(first.differ.counts.created, 3)
         let second = try sync(store, [try entity("a"), try entity("b"), try entity("c")])
         XCTAssertEqual(second.differ.counts.unchanged, 3)
+        // Unchanged rows are not re-stamped; the view says they were seen by run 2.
+        XCTAssertEqual(try store.db.row("SELECT last_seen_run FROM entities WHERE ref = 'component:default/a'")?.int(0), 1)
+        XCTAssertEqual(try store.db.row("SELECT last_seen_run FROM v_entities WHERE ref = 'component:default/a'")?.int(0), 2)
         XCTAssertEqual(second.differ.counts.created + second.differ.counts.updated + second.differ.counts.deleted, 0)
         let third = try sync(store, [try entity("a", description: "new"), try entity("c"), try entity("d")])
         XCTAssertEqual(third.differ.counts.updated, 1)

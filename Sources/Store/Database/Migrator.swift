@@ -17,6 +17,7 @@ public enum Migrator {
         Migration(identifier: "0004_audit_views", sql: String(decoding: PackageResources._004_audit_views_sql, as: UTF8.self)),
         Migration(identifier: "0005_retention", sql: String(decoding: PackageResources._005_retention_sql, as: UTF8.self)),
         Migration(identifier: "0006_verify", sql: String(decoding: PackageResources._006_verify_sql, as: UTF8.self)),
+        Migration(identifier: "0007_entity_view", sql: String(decoding: PackageResources._007_entity_view_sql, as: UTF8.self)),
     ]
 
     public static func migrate(_ db: Database) throws(MigrationError) {

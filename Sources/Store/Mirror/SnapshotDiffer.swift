@@ -50,12 +50,4 @@ public struct SnapshotDiffer: Sendable {
             index[ref].map { EntityChange(ref: ref, kind: lower, change: .deleted, oldHash: $0.hash, newHash: nil) }
         }
     }
-
-    /// Refs seen unchanged in this walk.
-    public func unchangedRefs(ofKind kind: String) -> [String] {
-        let lower = kind.lowercased()
-        return seen.compactMap { ref, value in
-            value.change == .unchanged && index[ref]?.kind == lower ? ref : nil
-        }
-    }
 }

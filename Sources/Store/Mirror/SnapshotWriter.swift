@@ -72,8 +72,8 @@ public final class SnapshotWriter {
         for ref in refs { differ.markUnchanged(ref) }
     }
 
-    /// Ends one kind's walk: a complete walk deletes what it didn't see and marks the rest seen;
-    /// an incomplete one deletes nothing.
+    /// Ends one kind's walk: a complete walk deletes what it didn't see; an incomplete one
+    /// deletes nothing.
     @discardableResult
     public func finishKind(_ outcome: KindOutcome) throws(DatabaseError) -> [EntityChange] {
         let kind = outcome.kind.lowercased()
@@ -90,13 +90,9 @@ public final class SnapshotWriter {
                     VALUES (?, ?, ?, 'deleted', ?, NULL)
                     """, [.int(runID), .text(deletion.ref), .text(kind), .optionalText(deletion.oldHash?.hex)])
             }
-            try db.run("UPDATE entities SET last_seen_run = ? WHERE kind = ? AND last_seen_run <> ?",
-                       [.int(runID), .text(kind), .int(runID)])
-        } else {
-            for ref in differ.unchangedRefs(ofKind: kind) {
-                try db.run("UPDATE entities SET last_seen_run = ? WHERE ref = ?", [.int(runID), .text(ref)])
-            }
         }
+        // `last_seen_run` moves only when an entity changes: re-stamping every unchanged row would
+        // rewrite the whole table on every sync. `v_entities` derives when it was last seen.
         return deletions
     }
 
