@@ -107,7 +107,7 @@ public final class CompiledMapping {
 
     /// A `debug` output (borrowed): the program's marker before each field is the input pair itself.
     private func fieldStarted(_ value: jv) {
-        guard jvKind(value) == JV_KIND_ARRAY, let markerPair, value.u.ptr == markerPair else { return }
+        guard jv_get_kind(value) == JV_KIND_ARRAY, let markerPair, value.u.ptr == markerPair else { return }
         markerSlot += 1
         progress.at(resource: markerResource, slot: markerSlot)
     }
@@ -122,7 +122,7 @@ public final class CompiledMapping {
         program.start(consuming: pair)
         let output = program.next()
         markerPair = nil
-        if jvKind(output) == JV_KIND_ARRAY { return resource.map(output, ref: ref) }
+        if jv_get_kind(output) == JV_KIND_ARRAY { return resource.map(output, ref: ref) }
         // Only `halt`/`halt_error` ends the program without a result: every error is caught.
         let field = resource.field(atSlot: markerSlot)
         let problem: String
@@ -263,7 +263,7 @@ struct CompiledResource: Sendable {
                     order.append(slot)
                 }
             }
-            let sorted = slotByName.keys.sorted(by: JVConverter.precedes).compactMap { slotByName[$0] }
+            let sorted = slotByName.keys.sorted().compactMap { slotByName[$0] }
             return (sorted, order)
         }
         propertySlots = group("properties", mappings.properties).sorted
@@ -291,7 +291,7 @@ struct CompiledResource: Sendable {
         // The selector first: false means the entity is not generated and no field was evaluated.
         switch MappingProgram.firstOutput(of: jv_array_get(jv_copy(output), 0)) {
         case .value(let value):
-            let kind = jvKind(value)
+            let kind = jv_get_kind(value)
             jv_free(value)
             if kind == JV_KIND_FALSE { return MappingResult(resourceIndex: index, outcome: .filtered, warnings: []) }
             if kind != JV_KIND_TRUE {
@@ -343,16 +343,16 @@ struct CompiledResource: Sendable {
         for slot in relationOrder {
             let value = values[slot]
             let name = fields[slot].name
-            switch jvKind(value) {
+            switch jv_get_kind(value) {
             case JV_KIND_STRING:
-                targets.append(RelationTarget(relation: name, identifier: JVConverter.string(value)))
+                targets.append(RelationTarget(relation: name, identifier: JQValue.string(borrowing: value)))
             case JV_KIND_ARRAY:
                 let count = jv_array_length(jv_copy(value))
                 var position: Int32 = 0
                 while position < count {
                     let item = jv_array_get(jv_copy(value), position)
-                    if jvKind(item) == JV_KIND_STRING {
-                        targets.append(RelationTarget(relation: name, identifier: JVConverter.string(item)))
+                    if jv_get_kind(item) == JV_KIND_STRING {
+                        targets.append(RelationTarget(relation: name, identifier: JQValue.string(borrowing: item)))
                     }
                     jv_free(item)
                     position += 1
@@ -370,33 +370,20 @@ struct CompiledResource: Sendable {
         MappingResult(resourceIndex: index, outcome: .selectorError(problem), warnings: [])
     }
 
-    /// The canonical bytes of the body, written in sorted key order straight from the values.
+    /// The canonical bytes of the body: the mapped keys assembled as one jv object and printed
+    /// by libjq (`CanonicalJSON`), the same rule as every other hash in mirrorctl.
     private func writeBody(_ values: [jv]) -> [UInt8] {
-        var writer = JVConverter()
-        var needsComma = false
-        func member(_ key: StaticString, _ slot: Int?) {
+        var body = jv_object()
+        func member(_ key: String, _ slot: Int?) {
             guard let slot else { return }
-            if needsComma { writer.append(UInt8(ascii: ",")) }
-            needsComma = true
-            writer.appendKey(key)
-            writer.write(values[slot])
+            body = jv_object_set(body, jv_string(key), jv_copy(values[slot]))
         }
-        func group(_ key: StaticString, _ slots: [Int]?) {
+        func group(_ key: String, _ slots: [Int]?) {
             guard let slots else { return }
-            if needsComma { writer.append(UInt8(ascii: ",")) }
-            needsComma = true
-            writer.appendKey(key)
-            writer.append(UInt8(ascii: "{"))
-            for (position, slot) in slots.enumerated() {
-                if position > 0 { writer.append(UInt8(ascii: ",")) }
-                writer.appendString(fields[slot].name)
-                writer.append(UInt8(ascii: ":"))
-                writer.write(values[slot])
-            }
-            writer.append(UInt8(ascii: "}"))
+            var object = jv_object()
+            for slot in slots { object = jv_object_set(object, JQValue.makeString(fields[slot].name), jv_copy(values[slot])) }
+            body = jv_object_set(body, jv_string(key), object)
         }
-        writer.append(UInt8(ascii: "{"))
-        // Canonical order of the top-level keys (byte-wise).
         member("blueprint", blueprintSlot)
         member("icon", iconSlot)
         member("identifier", identifierSlot)
@@ -404,8 +391,7 @@ struct CompiledResource: Sendable {
         group("relations", relationSlots)
         member("team", teamSlot)
         member("title", titleSlot)
-        writer.append(UInt8(ascii: "}"))
-        return writer.bytes
+        return JQValue(consuming: body).canonicalBytes()
     }
 
     private func selectorError(_ problem: String) -> MappingResult {
@@ -424,10 +410,10 @@ struct CompiledResource: Sendable {
     /// A usable identifier or blueprint: a non-empty string. Values Python finds false (null,
     /// false, 0, "", [], {}) are "empty", as in Ocean; other non-strings are refused by type.
     private static func nonEmptyString(_ value: jv) -> Result<String, NotUsable> {
-        let kind = jvKind(value)
+        let kind = jv_get_kind(value)
         switch kind {
         case JV_KIND_STRING:
-            let text = JVConverter.string(value)
+            let text = JQValue.string(borrowing: value)
             return text.isEmpty ? .failure(.empty) : .success(text)
         case JV_KIND_NULL, JV_KIND_FALSE, JV_KIND_INVALID:
             return .failure(.empty)

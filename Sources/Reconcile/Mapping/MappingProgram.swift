@@ -59,12 +59,12 @@ enum MappingProgram {
     /// Reads one collected array (consumed): the first output, no output, or the error raised
     /// before the first output.
     static func firstOutput(of collected: jv) -> FirstOutput {
-        guard jvKind(collected) == JV_KIND_ARRAY, jv_array_length(jv_copy(collected)) > 0 else {
+        guard jv_get_kind(collected) == JV_KIND_ARRAY, jv_array_length(jv_copy(collected)) > 0 else {
             jv_free(collected)
             return .none
         }
         let head = jv_array_get(collected, 0)
-        switch jvKind(head) {
+        switch jv_get_kind(head) {
         case JV_KIND_ARRAY:
             return .value(jv_array_get(head, 0))
         case JV_KIND_OBJECT:

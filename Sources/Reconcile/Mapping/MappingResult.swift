@@ -34,7 +34,7 @@ public struct PortEntity: Sendable, Hashable {
     /// never builds it). Prefer `canonical` to store or send the body.
     public var body: JSONValue {
         guard let value = try? JQValue.parse(canonical) else { return .null }
-        return JVConverter.convert(value.raw)
+        return JQValue.jsonValue(borrowing: value.raw)
     }
 
     /// `canonical` as text.

@@ -22,7 +22,7 @@ public enum OceanInput {
             jv_free(metadata)
             metadata = jv_object()
         }
-        metadata = jv_object_set(metadata, jv_string("identifier"), jv.string(ref.description))
+        metadata = jv_object_set(metadata, jv_string("identifier"), JQValue.makeString(ref.description))
         return jv_object_set(jv_copy(entity), jv_string("metadata"), metadata)
     }
 }

@@ -6,7 +6,7 @@ import CJQ
 /// the stored blobs all use it, so equal JSON always has equal bytes.
 public enum CanonicalJSON {
     /// Canonical bytes of a borrowed jv (the caller keeps its reference).
-    static func bytes(of value: jv) -> [UInt8] {
+    public static func bytes(of value: jv) -> [UInt8] {
         let dumped = jv_dump_string(jv_copy(value), Int32(JV_PRINT_SORTED.rawValue))
         defer { jv_free(dumped) }
         let length = Int(jv_string_length_bytes(jv_copy(dumped)))

@@ -112,23 +112,24 @@ public final class JQValue {
 
     /// Converts to the Swift representation (allocates: keep it off hot paths).
     public func toJSONValue() -> JSONValue {
-        JQValue.convert(raw)
+        JQValue.jsonValue(borrowing: raw)
     }
 
-    private static func convert(_ value: jv) -> JSONValue {
+    /// The Swift representation of a borrowed jv (strings keep embedded NULs).
+    public static func jsonValue(borrowing value: jv) -> JSONValue {
         switch jv_get_kind(value) {
         case JV_KIND_NULL, JV_KIND_INVALID: return .null
         case JV_KIND_TRUE: return .bool(true)
         case JV_KIND_FALSE: return .bool(false)
         case JV_KIND_NUMBER: return .number(jv_number_value(value))
-        case JV_KIND_STRING: return .string(String(cString: jv_string_value(value)))
+        case JV_KIND_STRING: return .string(string(borrowing: value))
         case JV_KIND_ARRAY:
             let count = jv_array_length(jv_copy(value))
             var items: [JSONValue] = []
             items.reserveCapacity(Int(count))
             for index in 0..<count {
                 let item = jv_array_get(jv_copy(value), index)
-                items.append(convert(item))
+                items.append(jsonValue(borrowing: item))
                 jv_free(item)
             }
             return .array(items)
@@ -138,7 +139,7 @@ public final class JQValue {
             while jv_object_iter_valid(value, iterator) != 0 {
                 let key = jv_object_iter_key(value, iterator)
                 let member = jv_object_iter_value(value, iterator)
-                members[String(cString: jv_string_value(key))] = convert(member)
+                members[string(borrowing: key)] = jsonValue(borrowing: member)
                 jv_free(key)
                 jv_free(member)
                 iterator = jv_object_iter_next(value, iterator)
@@ -146,6 +147,23 @@ public final class JQValue {
             return .object(members)
         default:
             return .null
+        }
+    }
+
+    /// The text of a borrowed jv string, every byte kept (embedded NULs included).
+    public static func string(borrowing value: jv) -> String {
+        let length = Int(jv_string_length_bytes(jv_copy(value)))
+        guard length > 0, let start = jv_string_value(value) else { return "" }
+        return start.withMemoryRebound(to: UInt8.self, capacity: length) { pointer in
+            String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)
+        }
+    }
+
+    /// A jv string holding exactly the bytes of `text` (embedded NULs included); owned by the caller.
+    public static func makeString(_ text: String) -> jv {
+        text.utf8CString.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return jv_string("") }
+            return jv_string_sized(base, Int32(buffer.count - 1))
         }
     }
 
@@ -160,16 +178,14 @@ public final class JQValue {
         case .bool(let flag): return jv_bool(flag ? 1 : 0)
         case .number(let number): return jv_number(number)
         case .string(let text):
-            return text.utf8CString.withUnsafeBufferPointer { buffer in
-                jv_string_sized(buffer.baseAddress!, Int32(buffer.count - 1))
-            }
+            return makeString(text)
         case .array(let items):
             var array = jv_array_sized(Int32(items.count))
             for item in items { array = jv_array_append(array, build(item)) }
             return array
         case .object(let members):
             var object = jv_object()
-            for (key, member) in members { object = jv_object_set(object, jv_string(key), build(member)) }
+            for (key, member) in members { object = jv_object_set(object, makeString(key), build(member)) }
             return object
         }
     }
