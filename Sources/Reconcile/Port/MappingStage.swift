@@ -30,7 +30,8 @@ struct MappingStage {
     static let chunk = 2_000
     static let job = 100
 
-    func apply(changedRefs: [String], deletedRefs: [String], onWarning: (String) -> Void) throws -> MappingSummary {
+    /// Re-maps what the run changed (its change events), or everything when the mapping changed.
+    func apply(onWarning: (String) -> Void) throws -> MappingSummary {
         let desired = DesiredState(store: store)
         var summary = MappingSummary()
         let remapAll = try desired.mappingHash() != mapping.hash
@@ -39,36 +40,32 @@ struct MappingStage {
         let pool = WorkerPool<CompiledMapping, ArraySlice<(String, String)>, [MappedSource]>(count: workers) {
             try CompiledMapping(config)
         }
-        if remapAll {
-            try desired.removeAll()
-            // Keyset chunks: no statement stays open while the desired tables are written.
-            var after = ""
-            while true {
-                let rows = try store.db.rows("""
+        if remapAll { try desired.removeAll() }
+        // Keyset chunks: no statement stays open while the desired tables are written, and only a
+        // chunk of bodies is in memory whatever the catalog size.
+        var after = ""
+        while true {
+            let rows: [(ref: String, body: String?)]
+            if remapAll {
+                rows = try store.db.rows("""
                     SELECT e.ref, b.body FROM entities e JOIN blobs b ON b.hash = e.hash
                     WHERE e.ref > ? ORDER BY e.ref LIMIT ?
-                    """, [.text(after), .int(MappingStage.chunk)]).compactMap { row -> (String, String)? in
-                    guard let ref = row.string(0), let body = row.string(1) else { return nil }
-                    return (ref, body)
-                }
-                guard let last = rows.last else { break }
-                try save(map(rows, pool: pool), into: desired, fresh: true, summary: &summary, onWarning: onWarning)
-                after = last.0
+                    """, [.text(after), .int(MappingStage.chunk)]).compactMap { row in row.string(0).map { ($0, row.string(1)) } }
+            } else {
+                // Changed sources of this run: current body, or none when the source was deleted.
+                rows = try store.db.rows("""
+                    SELECT c.ref, b.body FROM changes c
+                    LEFT JOIN entities e ON e.ref = c.ref LEFT JOIN blobs b ON b.hash = e.hash
+                    WHERE c.run_id = ? AND c.ref > ? ORDER BY c.ref LIMIT ?
+                    """, [.int(run), .text(after), .int(MappingStage.chunk)]).compactMap { row in row.string(0).map { ($0, row.string(1)) } }
             }
-            try desired.setMappingHash(mapping.hash, run: run)
-        } else {
-            for ref in deletedRefs { try desired.remove(sourceRef: ref) }
-            for start in stride(from: 0, to: changedRefs.count, by: MappingStage.chunk) {
-                var rows: [(String, String)] = []
-                for ref in changedRefs[start..<min(start + MappingStage.chunk, changedRefs.count)] {
-                    if let body = try store.db.row("SELECT b.body FROM entities e JOIN blobs b ON b.hash = e.hash WHERE e.ref = ?",
-                                                   [.text(ref)])?.string(0) {
-                        rows.append((ref, body))
-                    }
-                }
-                try save(map(rows, pool: pool), into: desired, fresh: false, summary: &summary, onWarning: onWarning)
-            }
+            guard let last = rows.last else { break }
+            for row in rows where row.body == nil { try desired.remove(sourceRef: row.ref) }
+            let bodies = rows.compactMap { row in row.body.map { (row.ref, $0) } }
+            try save(map(bodies, pool: pool), into: desired, fresh: remapAll, summary: &summary, onWarning: onWarning)
+            after = last.ref
         }
+        if remapAll { try desired.setMappingHash(mapping.hash, run: run) }
         return summary
     }
 

@@ -135,7 +135,6 @@ public final class SyncEngine {
                                         index: index)
         if !options.dryRun { onEvent(.runStarted(writer.runID)) }
         var outcomes: [KindOutcome] = []
-        var changes: [EntityChange] = []
         var warnings: [String] = []
         let warn: (String) -> Void = { [onEvent] message in
             if warnings.count < 1_000 { warnings.append(message) }
@@ -155,7 +154,7 @@ public final class SyncEngine {
                 switch message {
                 case .entities(_, _, let entities):
                     for entity in entities {
-                        if let change = try writer.record(entity), change.change != .unchanged { changes.append(change) }
+                        try writer.record(entity)
                     }
                 case .unchanged(_, let refs):
                     writer.recordUnchanged(refs)
@@ -165,21 +164,15 @@ public final class SyncEngine {
                     onEvent(event)
                 case .finished(let outcome):
                     outcomes.append(outcome)
-                    changes.append(contentsOf: try writer.finishKind(outcome))
+                    try writer.finishKind(outcome)
                     onEvent(.kindFinished(outcome))
                 }
             }
             // Report kinds in the order asked, whatever order their walks finished in.
             outcomes.sort { (options.kinds.firstIndex(of: $0.kind) ?? 0) < (options.kinds.firstIndex(of: $1.kind) ?? 0) }
-            // A ref that changed twice in one walk is mapped once.
-            var seen = Set<String>()
-            changes = changes.reversed().filter { seen.insert($0.ref).inserted }.reversed()
-
-            lap("walk")
+            // What changed is read back from the run's change events (one per ref), not held in memory.
             let stage = MappingStage(store: store, mapping: mapping, run: writer.runID, workers: options.mappingWorkers)
-            let summary = try stage.apply(changedRefs: changes.filter { $0.change != .deleted }.map(\.ref),
-                                          deletedRefs: changes.filter { $0.change == .deleted }.map(\.ref),
-                                          onWarning: warn)
+            let summary = try stage.apply(onWarning: warn)
             try store.db.run("UPDATE runs SET mapping_hash = ? WHERE id = ?", [.text(mapping.hash), .int(writer.runID)])
             lap("map")
 
@@ -209,7 +202,8 @@ public final class SyncEngine {
             if let reason = decision.skippedBecause { warn("no Port deletes this run: \(reason)") }
 
             var partialReport = SyncReport(run: writer.runID, status: status, dryRun: options.dryRun,
-                                           counts: writer.differ.counts, kinds: outcomes, changes: changes,
+                                           counts: writer.differ.counts, kinds: outcomes,
+                                           changes: options.dryRun ? try writer.changes() : [],
                                            mapping: summary, port: port, warnings: [], error: error,
                                            sourceStats: walker.sourceStats)
             lap("plan")

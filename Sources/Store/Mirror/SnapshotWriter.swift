@@ -96,6 +96,17 @@ public final class SnapshotWriter {
         return deletions
     }
 
+    /// This run's change events so far, by ref (what `diff` lists).
+    public func changes() throws(DatabaseError) -> [EntityChange] {
+        try db.rows("SELECT ref, kind, change, old_hash, new_hash FROM changes WHERE run_id = ? ORDER BY ref",
+                    [.int(runID)]).compactMap { row in
+            guard let ref = row.string(0), let kind = row.string(1),
+                  let change = row.string(2).flatMap(ChangeKind.init(rawValue:)) else { return nil }
+            return EntityChange(ref: ref, kind: kind, change: change, oldHash: row.string(3).map(ContentHash.init(hex:)),
+                                newHash: row.string(4).map(ContentHash.init(hex:)))
+        }
+    }
+
     /// Writes the run's outcome and commits everything at once.
     public func commit(status: String, error: String?) throws(DatabaseError) {
         let counts = differ.counts
