@@ -170,6 +170,7 @@ public final class SyncEngine {
             }
             // Report kinds in the order asked, whatever order their walks finished in.
             outcomes.sort { (options.kinds.firstIndex(of: $0.kind) ?? 0) < (options.kinds.firstIndex(of: $1.kind) ?? 0) }
+            lap("walk")
             // What changed is read back from the run's change events (one per ref), not held in memory.
             let stage = MappingStage(store: store, mapping: mapping, run: writer.runID, workers: options.mappingWorkers)
             let summary = try stage.apply(onWarning: warn)
