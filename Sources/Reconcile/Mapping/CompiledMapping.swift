@@ -391,7 +391,8 @@ struct CompiledResource: Sendable {
         group("relations", relationSlots)
         member("team", teamSlot)
         member("title", titleSlot)
-        return JQValue(consuming: body).canonicalBytes()
+        defer { jv_free(body) }
+        return CanonicalJSON.bytes(of: body)
     }
 
     private func selectorError(_ problem: String) -> MappingResult {

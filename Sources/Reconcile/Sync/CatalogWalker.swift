@@ -203,9 +203,10 @@ private final class PlanList: @unchecked Sendable {
     }
 }
 
-/// A bounded blocking queue between walking threads and the writer.
+/// A bounded blocking queue between walking threads and the writer. A taken element is released
+/// at once: a page of bodies must not outlive its consumption.
 final class MessageQueue<Element: Sendable>: @unchecked Sendable {
-    private var items: [Element] = []
+    private var items: [Element?] = []
     private var head = 0
     private let capacity: Int
     private var cancelled = false
@@ -215,12 +216,14 @@ final class MessageQueue<Element: Sendable>: @unchecked Sendable {
         self.capacity = capacity
     }
 
+    private var count: Int { items.count - head }
+
     /// Blocks while full; false when the queue was cancelled (the consumer gave up).
     @discardableResult
     func put(_ element: Element) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while items.count - head >= capacity && !cancelled { condition.wait() }
+        while count >= capacity && !cancelled { condition.wait() }
         guard !cancelled else { return false }
         items.append(element)
         condition.broadcast()
@@ -231,11 +234,11 @@ final class MessageQueue<Element: Sendable>: @unchecked Sendable {
     func take() -> Element? {
         condition.lock()
         defer { condition.unlock() }
-        while items.count == head && !cancelled { condition.wait() }
-        guard !cancelled else { return nil }
-        let element = items[head]
+        while count == 0 && !cancelled { condition.wait() }
+        guard !cancelled, let element = items[head] else { return nil }
+        items[head] = nil
         head += 1
-        if head > 1_024 {
+        if head >= 64 && head * 2 >= items.count {
             items.removeFirst(head)
             head = 0
         }
