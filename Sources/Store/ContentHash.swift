@@ -24,25 +24,25 @@ public struct ContentHash: Hashable, Sendable, CustomStringConvertible, Comparab
 
     /// The four words of 64 lower-case hex digits; nil for anything else.
     private static func parse(_ hex: String) -> (UInt64, UInt64, UInt64, UInt64)? {
-        var words: [UInt64] = []
-        var word: UInt64 = 0
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         var count = 0
         for byte in hex.utf8 {
-            let value: UInt8
+            let value: UInt64
             switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt64(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = UInt64(byte - UInt8(ascii: "a") + 10)
             default: return nil
             }
-            word = word << 4 | UInt64(value)
-            count += 1
-            if count % 16 == 0 {
-                words.append(word)
-                word = 0
+            switch count / 16 {
+            case 0: words.0 = words.0 << 4 | value
+            case 1: words.1 = words.1 << 4 | value
+            case 2: words.2 = words.2 << 4 | value
+            case 3: words.3 = words.3 << 4 | value
+            default: return nil
             }
+            count += 1
         }
-        guard count == 64 else { return nil }
-        return (words[0], words[1], words[2], words[3])
+        return count == 64 ? words : nil
     }
 
     /// Hashes raw bytes. The corresponding C function is `SHA256`.

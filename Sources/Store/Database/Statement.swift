@@ -116,6 +116,12 @@ public final class Statement {
         while try step() {}
     }
 
+    /// The text of column `index` of the current row, without copying the whole row (hot loops).
+    public func text(_ index: Int32) -> String? {
+        guard let text = sqlite3_column_text(handle, index) else { return nil }
+        return String(cString: text)
+    }
+
     /// Copies the current row out.
     public func row() -> Row {
         let count = sqlite3_column_count(handle)

@@ -29,10 +29,14 @@ public final class MirrorStore {
     public func loadIndex() throws(DatabaseError) -> MirrorIndex {
         let statement = try db.statement("SELECT ref, kind, hash, uid, etag FROM entities")
         var entries: [String: MirrorEntry] = [:]
+        entries.reserveCapacity(try db.row("SELECT count(*) FROM entities")?.int(0) ?? 0)
+        // Kinds repeat: keep one string per kind instead of one per entity.
+        var kinds: [String: String] = [:]
         while try statement.step() {
-            let row = statement.row()
-            guard let ref = row.string(0), let kind = row.string(1), let hash = row.string(2) else { continue }
-            entries[ref] = MirrorEntry(kind: kind, hash: ContentHash(hex: hash), uid: row.string(3), etag: row.string(4))
+            guard let ref = statement.text(0), let kindText = statement.text(1), let hash = statement.text(2) else { continue }
+            let kind = kinds[kindText] ?? kindText
+            kinds[kind] = kind
+            entries[ref] = MirrorEntry(kind: kind, hash: ContentHash(hex: hash), uid: statement.text(3), etag: statement.text(4))
         }
         return MirrorIndex(entries: entries)
     }
