@@ -33,7 +33,15 @@ let package = Package(
             ]
         ),
         .target(name: "Fetch", dependencies: ["Store", "CCurl", "CYAML"]),
-        .target(name: "Reconcile", dependencies: ["Store", "Fetch", "CJQ"]),
+        .target(
+            name: "Reconcile",
+            dependencies: ["Store", "Fetch", "CJQ"],
+            // Sources/Reconcile/Defaults/mappings links to examples/mappings: one copy of each mapping.
+            resources: [
+                .embedInCode("Defaults/mappings/builtin.yaml"),
+                .embedInCode("Defaults/mappings/ocean-default.yaml"),
+            ]
+        ),
         .executableTarget(name: "mirrorctl", dependencies: ["Store", "Fetch", "Reconcile"]),
 
         // Loopback fakes of Backstage and Port, shared by the tests and scripts/bench.
