@@ -1,12 +1,26 @@
 import CJQ
+import Glibc
 
 /// The one canonical JSON form of mirrorctl: object keys sorted, no insignificant whitespace,
 /// numbers as libjq prints doubles (shortest round-trip form: `1`, `0.5`, `1e+300`), strings as
 /// UTF-8 with only `"`, `\` and control characters escaped. Content hashes, mapped-entity hashes and
 /// the stored blobs all use it, so equal JSON always has equal bytes.
 public enum CanonicalJSON {
-    /// Canonical bytes of a borrowed jv (the caller keeps its reference).
+    /// Canonical bytes of a borrowed jv (the caller keeps its reference). libjq prints straight
+    /// into a memory stream (`jv_dumpf`), which is much cheaper than growing a jv string.
     public static func bytes(of value: jv) -> [UInt8] {
+        var buffer: UnsafeMutablePointer<CChar>?
+        var size = 0
+        guard let stream = open_memstream(&buffer, &size) else { return dumpedString(of: value) }
+        jv_dumpf(jv_copy(value), stream, Int32(JV_PRINT_SORTED.rawValue))
+        fclose(stream)
+        defer { free(buffer) }
+        guard let buffer else { return [] }
+        return buffer.withMemoryRebound(to: UInt8.self, capacity: size) { Array(UnsafeBufferPointer(start: $0, count: size)) }
+    }
+
+    /// The same bytes through `jv_dump_string`, should a memory stream be refused.
+    private static func dumpedString(of value: jv) -> [UInt8] {
         let dumped = jv_dump_string(jv_copy(value), Int32(JV_PRINT_SORTED.rawValue))
         defer { jv_free(dumped) }
         let length = Int(jv_string_length_bytes(jv_copy(dumped)))
