@@ -12,11 +12,26 @@ public enum CanonicalJSON {
         var buffer: UnsafeMutablePointer<CChar>?
         var size = 0
         guard let stream = open_memstream(&buffer, &size) else { return dumpedString(of: value) }
+        // The stream never leaves this thread: skip stdio's per-write locking (libjq writes
+        // every token separately).
+        CanonicalJSON.unlocked(stream)
         jv_dumpf(jv_copy(value), stream, Int32(JV_PRINT_SORTED.rawValue))
         fclose(stream)
         defer { free(buffer) }
         guard let buffer else { return [] }
         return buffer.withMemoryRebound(to: UInt8.self, capacity: size) { Array(UnsafeBufferPointer(start: $0, count: size)) }
+    }
+
+    /// `__fsetlocking(stream, FSETLOCKING_BYCALLER)` from <stdio_ext.h>, which Swift's Glibc
+    /// module doesn't import: looked up once.
+    private static let setLocking: (@convention(c) (UnsafeMutablePointer<FILE>?, Int32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__fsetlocking") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<FILE>?, Int32) -> Int32).self)
+    }()
+
+    private static func unlocked(_ stream: UnsafeMutablePointer<FILE>) {
+        let byCaller: Int32 = 2  // FSETLOCKING_BYCALLER
+        _ = setLocking?(stream, byCaller)
     }
 
     /// The same bytes through `jv_dump_string`, should a memory stream be refused.
