@@ -13,15 +13,8 @@ public final class MirrorStore {
             // Touch the schema first: a file that is not a database fails here, clearly.
             _ = try db.row("SELECT count(*) FROM sqlite_master")
             if !readOnly { try Migrator.migrate(db) }
-        } catch let error as DatabaseError {
-            throw StoreError(path: path, underlying: error)
-        } catch let error as MigrationError {
-            switch error {
-            case .database(let inner): throw StoreError(path: path, underlying: inner)
-            case .newerDatabase: throw StoreError(path: path, message: error.description)
-            }
         } catch {
-            throw StoreError(path: path, message: "\(error)")
+            throw StoreError(path: path, opening: error)
         }
     }
 
@@ -145,6 +138,21 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         self.path = path
         self.message = message
         self.underlying = nil
+    }
+
+    /// What opening the database at `path` threw, as a `StoreError` (the one translation of
+    /// SQLite and migration failures for every way of opening a mirror).
+    init(path: String, opening error: Error) {
+        switch error {
+        case let error as DatabaseError:
+            self.init(path: path, underlying: error)
+        case let error as StoreError:
+            self.init(path: path, message: error.message)
+        case MigrationError.database(let inner):
+            self.init(path: path, underlying: inner)
+        default:
+            self.init(path: path, message: "\(error)")
+        }
     }
 
     public var description: String { "database \(path): \(message)" }

@@ -15,17 +15,8 @@ extension MirrorStore {
             try original.close()
             try Migrator.migrate(copy.db)
             return copy
-        } catch let error as DatabaseError {
-            throw StoreError(path: path, underlying: error)
-        } catch let error as StoreError {
-            throw StoreError(path: path, message: error.message)
-        } catch let error as MigrationError {
-            switch error {
-            case .database(let inner): throw StoreError(path: path, underlying: inner)
-            case .newerDatabase: throw StoreError(path: path, message: error.description)
-            }
         } catch {
-            throw StoreError(path: path, message: "\(error)")
+            throw StoreError(path: path, opening: error)
         }
     }
 }
