@@ -85,7 +85,8 @@ final class GoldenMappingTests: XCTestCase {
         XCTAssertEqual(user.relationTargets, [])
     }
 
-    func testBuiltinMappingFileEqualsTheConstant() throws {
+    /// The mappings are compiled in from examples/mappings: a copied binary carries exactly those files.
+    func testTheBinaryEmbedsTheExampleMappings() throws {
         let root = Support.repositoryRoot
         let builtin = try String(contentsOf: root.appendingPathComponent("examples/mappings/builtin.yaml"), encoding: .utf8)
         XCTAssertEqual(builtin, BuiltinMapping.yaml)
