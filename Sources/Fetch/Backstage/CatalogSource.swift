@@ -26,13 +26,6 @@ public struct SourceStats: Sendable, Equatable {
     public var retries = 0
     public init() {}
 
-    public static func + (lhs: SourceStats, rhs: SourceStats) -> SourceStats {
-        var sum = lhs
-        sum.requests += rhs.requests
-        sum.bytes += rhs.bytes
-        sum.retries += rhs.retries
-        return sum
-    }
 }
 
 /// One entity as an etag-first scan sees it: identity only, no body.

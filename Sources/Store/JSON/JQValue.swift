@@ -99,12 +99,6 @@ public final class JQValue {
         raw = jv_object_set(raw, jv_string(parentKey), child.copy())
     }
 
-    /// Sets `key` on this object (which must be an object).
-    public func setMember(_ key: String, _ value: JQValue) {
-        guard kind == JV_KIND_OBJECT else { return }
-        raw = jv_object_set(raw, jv_string(key), value.copy())
-    }
-
     /// Canonical JSON of this value: see `CanonicalJSON`.
     public func canonicalBytes() -> [UInt8] {
         CanonicalJSON.bytes(of: raw)

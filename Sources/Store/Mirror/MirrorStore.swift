@@ -58,9 +58,6 @@ public final class MirrorStore {
             """, [.int(id)]).map(RunRecord.init(row:))
     }
 
-    public func lastRun() throws(DatabaseError) -> RunRecord? {
-        try runs(limit: 1).first
-    }
 
     /// Every change of one entity, oldest first.
     public func history(ref: EntityRef) throws(DatabaseError) -> [HistoryEntry] {
