@@ -25,7 +25,6 @@ public struct SourceStats: Sendable, Equatable {
     public var bytes = 0
     public var retries = 0
     public init() {}
-
 }
 
 /// One entity as an etag-first scan sees it: identity only, no body.
