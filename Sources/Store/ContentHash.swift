@@ -11,10 +11,16 @@ public struct ContentHash: Hashable, Sendable, CustomStringConvertible, Comparab
     /// row) gets the digest of the text itself, so it never equals a real content hash and the
     /// entity is simply treated as changed.
     public init(hex: String) {
-        if let words = ContentHash.parse(hex) {
+        var text = hex
+        self = text.withUTF8 { ContentHash(hex: $0) }
+    }
+
+    /// `init(hex:)` for the digits as raw UTF-8 (a database column read in place).
+    public init(hex bytes: UnsafeBufferPointer<UInt8>) {
+        if let words = ContentHash.parse(bytes) {
             self.init(words: words)
         } else {
-            self.init(of: Array(hex.utf8))
+            self.init(of: Array(bytes))
         }
     }
 
@@ -22,27 +28,27 @@ public struct ContentHash: Hashable, Sendable, CustomStringConvertible, Comparab
         (w0, w1, w2, w3) = words
     }
 
-    /// The four words of 64 lower-case hex digits; nil for anything else.
-    private static func parse(_ hex: String) -> (UInt64, UInt64, UInt64, UInt64)? {
-        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        var count = 0
-        for byte in hex.utf8 {
-            let value: UInt64
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt64(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = UInt64(byte - UInt8(ascii: "a") + 10)
-            default: return nil
+    /// The four words of 64 lower-case hex digits; nil for anything else. Every sync parses one
+    /// per mirrored entity when it loads the index.
+    private static func parse(_ hex: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64, UInt64, UInt64)? {
+        guard hex.count == 64 else { return nil }
+        func word(_ number: Int) -> UInt64? {
+            var word: UInt64 = 0
+            for byte in hex[number * 16..<number * 16 + 16] {
+                let value: UInt8
+                if byte &- UInt8(ascii: "0") < 10 {
+                    value = byte &- UInt8(ascii: "0")
+                } else if byte &- UInt8(ascii: "a") < 6 {
+                    value = byte &- UInt8(ascii: "a") &+ 10
+                } else {
+                    return nil
+                }
+                word = word << 4 | UInt64(value)
             }
-            switch count / 16 {
-            case 0: words.0 = words.0 << 4 | value
-            case 1: words.1 = words.1 << 4 | value
-            case 2: words.2 = words.2 << 4 | value
-            case 3: words.3 = words.3 << 4 | value
-            default: return nil
-            }
-            count += 1
+            return word
         }
-        return count == 64 ? words : nil
+        guard let w0 = word(0), let w1 = word(1), let w2 = word(2), let w3 = word(3) else { return nil }
+        return (w0, w1, w2, w3)
     }
 
     /// Hashes raw bytes. The corresponding C function is `SHA256`.

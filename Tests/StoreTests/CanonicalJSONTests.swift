@@ -28,6 +28,19 @@ final class CanonicalJSONTests: XCTestCase {
         XCTAssertNotEqual(ContentHash(hex: "not-a-digest"), hash)
         XCTAssertNotEqual(ContentHash(hex: String(hash.hex.dropLast())), hash)
         XCTAssertEqual(ContentHash(hex: "not-a-digest"), ContentHash(hex: "not-a-digest"))
+        // Only lower-case digits are a digest; every other byte (each word's edges included) is not.
+        XCTAssertNotEqual(ContentHash(hex: hash.hex.uppercased()), hash)
+        for offset in [0, 15, 16, 63] {
+            for wrong in ["g", "/", ":", "`", "G"] {
+                var bytes = Array(hash.hex.utf8)
+                bytes[offset] = UInt8(ascii: Unicode.Scalar(wrong)!)
+                XCTAssertNotEqual(ContentHash(hex: String(decoding: bytes, as: UTF8.self)), hash, "\(wrong) at \(offset)")
+            }
+        }
+        // The raw-bytes form (database columns read in place) parses the same way.
+        let digits = Array(hash.hex.utf8)
+        XCTAssertEqual(digits.withUnsafeBufferPointer { ContentHash(hex: $0) }, hash)
+        XCTAssertEqual(Array("not-a-digest".utf8).withUnsafeBufferPointer { ContentHash(hex: $0) }, ContentHash(hex: "not-a-digest"))
     }
 
     func testSwiftAndJQRepresentationsAgree() throws {

@@ -6,8 +6,8 @@ import Store
 enum WalkMessage: Sendable {
     /// Bodies fetched (parsed, canonicalized and hashed on the walking thread).
     case entities(kind: String, page: Int, [SnapshotEntity])
-    /// Refs a scan found unchanged (uid and etag as mirrored).
-    case unchanged(kind: String, [String])
+    /// Mirrored entries (index positions) a scan found unchanged (uid and etag as mirrored).
+    case unchanged(kind: String, [Int32])
     case warning(String)
     case event(SyncEvent)
     case finished(KindOutcome)
@@ -138,11 +138,13 @@ final class CatalogWalker: @unchecked Sendable {
         var page = 0
         try source.scan(kind: kind) { refs in
             page += 1
-            var unchanged: [String] = []
+            var unchanged: [Int32] = []
+            unchanged.reserveCapacity(refs.count)
             for scanned in refs {
                 let ref = scanned.ref.description
-                if let entry = index[ref], scanned.etag != nil, entry.etag == scanned.etag, entry.uid == scanned.uid {
-                    unchanged.append(ref)
+                if scanned.etag != nil, let position = index.position(of: ref),
+                   index.hasIdentity(at: position, uid: scanned.uid, etag: scanned.etag) {
+                    unchanged.append(Int32(position))
                 } else {
                     changed.append(ref)
                 }

@@ -156,8 +156,8 @@ public final class SyncEngine {
                     for entity in entities {
                         try writer.record(entity)
                     }
-                case .unchanged(_, let refs):
-                    writer.recordUnchanged(refs)
+                case .unchanged(_, let positions):
+                    writer.recordUnchanged(positions)
                 case .warning(let text):
                     warn(text)
                 case .event(let event):

@@ -122,6 +122,13 @@ public final class Statement {
         return String(cString: text)
     }
 
+    /// The UTF-8 bytes of text column `index` of the current row, borrowed for `body` (nil for
+    /// NULL): hot loops copy what they keep without making a `String`.
+    public func withBytes<R>(_ index: Int32, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+        guard let text = sqlite3_column_text(handle, index) else { return body(nil) }
+        return body(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, index))))
+    }
+
     /// Copies the current row out.
     public func row() -> Row {
         let count = sqlite3_column_count(handle)

@@ -21,17 +21,25 @@ public final class MirrorStore {
     /// The current mirror's index (refs, kinds, hashes, uids, etags; no bodies).
     public func loadIndex() throws(DatabaseError) -> MirrorIndex {
         let statement = try db.statement("SELECT ref, kind, hash, uid, etag FROM entities")
-        var entries: [String: MirrorEntry] = [:]
-        entries.reserveCapacity(try db.row("SELECT count(*) FROM entities")?.int(0) ?? 0)
-        // Kinds repeat: keep one string per kind instead of one per entity.
+        var index = MirrorIndex()
+        index.reserveCapacity(try db.row("SELECT count(*) FROM entities")?.int(0) ?? 0)
+        // Kinds repeat: one Swift string per kind, the rest copied as bytes into the index.
         var kinds: [String: String] = [:]
         while try statement.step() {
-            guard let ref = statement.text(0), let kindText = statement.text(1), let hash = statement.text(2) else { continue }
+            guard let kindText = statement.text(1), let hash = statement.withBytes(2, { $0.map { ContentHash(hex: $0) } })
+            else { continue }
             let kind = kinds[kindText] ?? kindText
             kinds[kind] = kind
-            entries[ref] = MirrorEntry(kind: kind, hash: ContentHash(hex: hash), uid: statement.text(3), etag: statement.text(4))
+            statement.withBytes(0) { ref in
+                guard let ref else { return }
+                statement.withBytes(3) { uid in
+                    statement.withBytes(4) { etag in
+                        index.insert(ref: ref, kind: kind, hash: hash, uid: uid, etag: etag)
+                    }
+                }
+            }
         }
-        return MirrorIndex(entries: entries)
+        return index
     }
 
     /// When `kind` was last walked completely with full bodies by a committed sync, if ever.

@@ -5,38 +5,44 @@
 public struct SnapshotDiffer: Sendable {
     public let index: MirrorIndex
     public private(set) var counts = ChangeCounts()
-    /// Refs seen in this walk, with the hash of the copy that counts.
-    private var seen: [String: (change: ChangeKind, hash: ContentHash)] = [:]
+    /// Refs fetched in this walk, with the outcome and hash of the copy that counts.
+    private var fetched: [String: (change: ChangeKind, hash: ContentHash)] = [:]
+    /// Mirrored entries seen in this walk (fetched, or matched by a scan), by index position.
+    private var seen: [Bool]
 
     public init(index: MirrorIndex) {
         self.index = index
+        seen = [Bool](repeating: false, count: index.count)
     }
 
     /// What applying `entity` means. Returns nil when it's a duplicate identical to the copy
     /// already seen in this walk (nothing to do).
     public mutating func classify(_ entity: SnapshotEntity) -> EntityChange? {
         let ref = entity.ref.description
-        let old = index[ref]
-        let change: ChangeKind = old == nil ? .created : (old?.hash == entity.hash ? .unchanged : .updated)
-        if let previous = seen[ref] {
+        let position = index.position(of: ref)
+        let oldHash = position.map(index.hash(at:))
+        let change: ChangeKind = oldHash == nil ? .created : (oldHash == entity.hash ? .unchanged : .updated)
+        var previous = fetched[ref]
+        if previous == nil, let position, let oldHash, seen[position] { previous = (.unchanged, oldHash) }
+        if let previous {
             if previous.hash == entity.hash { return nil }
             counts.add(previous.change, by: -1)
         } else {
             counts.fetched += 1
         }
-        let isDuplicate = seen[ref] != nil
-        seen[ref] = (change, entity.hash)
+        fetched[ref] = (change, entity.hash)
+        if let position { seen[position] = true }
         counts.add(change)
-        var result = EntityChange(ref: ref, kind: entity.ref.kind, change: change, oldHash: old?.hash, newHash: entity.hash)
-        result.replacesEarlierCopy = isDuplicate
+        var result = EntityChange(ref: ref, kind: entity.ref.kind, change: change, oldHash: oldHash, newHash: entity.hash)
+        result.replacesEarlierCopy = previous != nil
         return result
     }
 
-    /// Counts a mirrored ref as seen and unchanged without its body (an etag-first scan matched
-    /// its uid and etag). A ref already seen in this walk keeps its outcome.
-    public mutating func markUnchanged(_ ref: String) {
-        guard seen[ref] == nil, let entry = index[ref] else { return }
-        seen[ref] = (.unchanged, entry.hash)
+    /// Counts a mirrored entry as seen and unchanged without its body (an etag-first scan matched
+    /// its uid and etag). An entry already seen in this walk keeps its outcome.
+    public mutating func markUnchanged(position: Int) {
+        guard seen.indices.contains(position), !seen[position] else { return }
+        seen[position] = true
         counts.fetched += 1
         counts.unchanged += 1
     }
@@ -44,10 +50,10 @@ public struct SnapshotDiffer: Sendable {
     /// Deletions of a kind whose walk completed: mirrored refs of that kind not seen in this walk.
     public mutating func deletions(ofKind kind: String) -> [EntityChange] {
         let lower = kind.lowercased()
-        let deleted = index.refs(ofKind: lower).filter { seen[$0] == nil }.sorted()
+        let deleted = index.positions(ofKind: lower).filter { !seen[Int($0)] }
+            .map { (ref: index.ref(at: Int($0)), hash: index.hash(at: Int($0))) }
+            .sorted { $0.ref < $1.ref }
         counts.add(.deleted, by: deleted.count)
-        return deleted.compactMap { ref in
-            index[ref].map { EntityChange(ref: ref, kind: lower, change: .deleted, oldHash: $0.hash, newHash: nil) }
-        }
+        return deleted.map { EntityChange(ref: $0.ref, kind: lower, change: .deleted, oldHash: $0.hash, newHash: nil) }
     }
 }

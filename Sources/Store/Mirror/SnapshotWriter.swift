@@ -35,7 +35,8 @@ public final class SnapshotWriter {
         let ref = entity.ref
         switch change.change {
         case .unchanged:
-            if let old = differ.index[change.ref], old.uid != entity.uid || old.etag != entity.etag {
+            if let position = differ.index.position(of: change.ref),
+               !differ.index.hasIdentity(at: position, uid: entity.uid, etag: entity.etag) {
                 try db.run("UPDATE entities SET uid = ?, etag = ? WHERE ref = ?",
                            [.optionalText(entity.uid), .optionalText(entity.etag), .text(change.ref)])
             }
@@ -67,9 +68,10 @@ public final class SnapshotWriter {
         return change
     }
 
-    /// Records refs a scan found with the mirror's uid and etag: unchanged, no body fetched.
-    public func recordUnchanged(_ refs: [String]) {
-        for ref in refs { differ.markUnchanged(ref) }
+    /// Records mirrored entries (index positions) a scan found with the mirror's uid and etag:
+    /// unchanged, no body fetched.
+    public func recordUnchanged(_ positions: [Int32]) {
+        for position in positions { differ.markUnchanged(position: Int(position)) }
     }
 
     /// Ends one kind's walk: a complete walk deletes what it didn't see; an incomplete one
