@@ -30,6 +30,7 @@ let package = Package(
                 .embedInCode("Migrations/0005_retention.sql"),
                 .embedInCode("Migrations/0006_verify.sql"),
                 .embedInCode("Migrations/0007_entity_view.sql"),
+                .embedInCode("Migrations/0008_compiled_mappings.sql"),
             ]
         ),
         .target(name: "Fetch", dependencies: ["Store", "CCurl", "CYAML"]),

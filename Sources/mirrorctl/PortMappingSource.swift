@@ -13,7 +13,8 @@ enum PortMappingSource {
 
     /// Fetches and compiles the integration's mapping. A missing integration or an empty or
     /// invalid config is a configuration error (exit 2); Port unreachable is a failure (exit 1).
-    static func load(_ reference: String, configuration: Configuration) throws -> LoadedMapping {
+    static func load(_ reference: String, configuration: Configuration,
+                     compiledBefore: (String) -> Bool = { _ in false }) throws -> LoadedMapping {
         let identifier = String(reference.dropFirst(prefix.count))
         guard !identifier.isEmpty else { throw UsageError("--mapping \(reference): expected port:INTEGRATION_ID") }
         guard let credentials = configuration.portCredentials else {
@@ -33,7 +34,7 @@ enum PortMappingSource {
         }
         // JSON is YAML: the canonical text is parsed like a file, and its hash tracks changes.
         do {
-            return try LoadedMapping.make(text: CanonicalJSON.string(config), file: reference)
+            return try LoadedMapping.make(text: CanonicalJSON.string(config), file: reference, compiledBefore: compiledBefore)
         } catch {
             throw UsageError("\(error)")
         }

@@ -42,6 +42,42 @@ final class MappingConfigEndToEndTests: EndToEndCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: databasePath), "nothing is written either")
     }
 
+    /// A sync records the mapping program it compiled, so later syncs skip the ~60 ms check;
+    /// a diff records nothing, and a program never recorded is still checked up front.
+    func testSyncsRecordTheCompiledProgramAndStillCheckNewOnes() throws {
+        func recorded() throws -> Int {
+            let store = try MirrorStore(path: databasePath, readOnly: true)
+            return try store.db.row("SELECT count(*) FROM compiled_mappings")?.int(0) ?? -1
+        }
+        assertStatus(try mirrorctl(["diff"]), 0)
+        assertStatus(try mirrorctl(["sync"]), 0)
+        XCTAssertEqual(try recorded(), 1)
+        assertStatus(try mirrorctl(["sync"]), 0)
+        XCTAssertEqual(try recorded(), 1, "the same program is recorded once")
+        let good = try writeFile("good.yaml", """
+            resources:
+              - kind: component
+                selector:
+                  query: 'true'
+                port:
+                  entity:
+                    mappings:
+                      identifier: .metadata.name
+                      blueprint: '"component"'
+            """)
+        assertStatus(try mirrorctl(["diff", "--mapping", good]), 0)
+        XCTAssertEqual(try recorded(), 1, "a diff writes nothing")
+        assertStatus(try mirrorctl(["sync", "--mapping", good]), 0)
+        XCTAssertEqual(try recorded(), 2)
+        let broken = try writeFile("broken.yaml", try String(contentsOfFile: good, encoding: .utf8) + "\n          title: .metadata.name |\n")
+        backstage.resetStats()
+        let result = try mirrorctl(["sync", "--mapping", broken])
+        assertStatus(result, 2)
+        XCTAssertTrue(result.stderr.contains("title"), result.stderr)
+        XCTAssertEqual(backstage.stats.requests, 0, "refused before anything is fetched")
+        XCTAssertEqual(try recorded(), 2)
+    }
+
     func testYAMLAndSchemaErrorsNameFileLineAndKey() throws {
         let badYAML = try writeFile("bad.yaml", "resources:\n  - kind: component\n   selector: [\n")
         var result = try mirrorctl(["diff", "--mapping", badYAML])

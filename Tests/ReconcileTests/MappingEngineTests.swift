@@ -381,6 +381,34 @@ final class MappingEngineTests: XCTestCase {
         XCTAssertThrowsError(try CompiledMapping(newSyntax))
     }
 
+    /// A database that recorded a program as compiled lets a run skip the up-front check; the key
+    /// names the program and the libjq, so any other program is still checked.
+    func testRecordedProgramSkipsTheCheckAndOnlyThatProgram() throws {
+        let base = "identifier: .metadata.name\nblueprint: '\"service\"'"
+        let good = try CompiledMapping(try Support.config(Support.single(base + "\ntitle: .metadata.title")))
+        let other = try CompiledMapping(try Support.config(Support.single(base + "\ntitle: .metadata.name")))
+        XCTAssertTrue(good.hasCompiled)
+        XCTAssertEqual(good.programKey.count, 64)
+        XCTAssertNotEqual(good.programKey, other.programKey)
+        XCTAssertEqual(good.programKey, try CompiledMapping(try Support.config(Support.single(base + "\ntitle: .metadata.title"))).programKey)
+
+        // A broken program is refused unless its key is recorded; asked only for its own key.
+        let broken = try Support.config(Support.single(base + "\ntitle: .metadata.title |"))
+        var asked: [String] = []
+        XCTAssertThrowsError(try CompiledMapping(broken, compiledBefore: { asked.append($0); return $0 == good.programKey }))
+        XCTAssertEqual(asked.count, 1)
+        XCTAssertNotEqual(asked.first, good.programKey)
+        // Trusted wrongly (a database copied between machines with different jq builds), the
+        // program fails when it maps: every entity gets the compile error, and nothing is mapped.
+        let trusted = try CompiledMapping(broken, compiledBefore: { _ in true })
+        XCTAssertFalse(trusted.hasCompiled)
+        let entity: JSONValue = ["kind": "Component", "metadata": ["name": "a", "title": "A"]]
+        let results = trusted.map(entity, ref: EntityRef(kind: "component", namespace: nil, name: "a"))
+        XCTAssertEqual(results.count, 1)
+        XCTAssertNil(results.first?.entity)
+        XCTAssertTrue("\(results)".contains("does not compile"), "\(results)")
+    }
+
     // MARK: Threads
 
     func testCopiesMapIndependentlyOnOtherThreads() throws {

@@ -28,10 +28,12 @@ public final class CompiledMapping {
 
     /// Compiles the mapping's jq program, so a jq syntax error is reported here, before anything
     /// is fetched. A config already compiled in this process is not compiled again until it maps.
+    /// - Parameter compiledBefore: whether a database records this program (`programKey`) as
+    ///   compiled by this libjq; then the check is skipped and it compiles when it first maps.
     /// - Throws: `MappingError.compile` naming the resource index, field and expression.
-    public convenience init(_ config: PortAppConfig) throws(MappingError) {
+    public convenience init(_ config: PortAppConfig, compiledBefore: (String) -> Bool = { _ in false }) throws(MappingError) {
         self.init(plan: MappingPlan(config))
-        guard !MappingProgram.isKnownToCompile(plan.source) else { return }
+        guard !MappingProgram.isKnownToCompile(plan.source), !compiledBefore(programKey) else { return }
         do {
             install(try JQProgram(plan.source))
         } catch {
@@ -44,6 +46,17 @@ public final class CompiledMapping {
         config = plan.config
         self.plan = plan
         progress = MappingProgress(descriptions: plan.resources.map(\.descriptions))
+    }
+
+    /// Names this mapping's jq program under the libjq that runs it: what a database records
+    /// once the program has compiled (a different libjq must check it again).
+    public var programKey: String {
+        ContentHash(of: Array((JQProgram.libraryIdentity + "\n" + plan.source).utf8)).hex
+    }
+
+    /// Whether this process has compiled the program: only then may a database record it.
+    public var hasCompiled: Bool {
+        MappingProgram.isKnownToCompile(plan.source)
     }
 
     /// An independent instance for another thread; its program is compiled when it first maps.
@@ -87,6 +100,7 @@ public final class CompiledMapping {
         do {
             let compiled = try JQProgram(plan.source)
             install(compiled)
+            MappingProgram.remember(plan.source)
             return compiled
         } catch {
             compileFailure = error.message

@@ -18,6 +18,17 @@ final class JQProgram {
     /// worker) and libjq 1.6 does not document them as thread-safe; running programs needs no lock.
     private static let compileLock = NSLock()
 
+    /// The file of the libjq this process runs, symlinks resolved (`libjq.so.1.0.4`): what
+    /// compiled under one libjq is not assumed to compile under another.
+    static let libraryIdentity: String = {
+        let entry: @convention(c) () -> OpaquePointer? = jq_init
+        var info = mirrorctl_dl_info()
+        guard dladdr(unsafeBitCast(entry, to: UnsafeRawPointer.self), &info) != 0, let file = info.dli_fname else {
+            return "libjq (unknown file)"
+        }
+        return URL(fileURLWithPath: String(cString: file)).resolvingSymlinksInPath().lastPathComponent
+    }()
+
     /// Compiles `source`.
     /// - Throws: `JQCompileFailure` with libjq's messages when the text does not compile.
     init(_ source: String) throws(JQCompileFailure) {

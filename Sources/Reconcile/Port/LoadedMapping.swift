@@ -12,20 +12,21 @@ public struct LoadedMapping {
     public let origin: String
 
     /// Loads a mapping file, or the built-in mapping when `path` is nil.
-    public static func load(path: String?) throws -> LoadedMapping {
+    /// - Parameter compiledBefore: see `CompiledMapping.init`.
+    public static func load(path: String?, compiledBefore: (String) -> Bool = { _ in false }) throws -> LoadedMapping {
         if let path {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw MappingLoadError(message: "mapping \(path): cannot read the file")
             }
             let text = String(decoding: data, as: UTF8.self)
-            return try make(text: text, file: path)
+            return try make(text: text, file: path, compiledBefore: compiledBefore)
         }
-        return try make(text: BuiltinMapping.yaml, file: "built-in mapping")
+        return try make(text: BuiltinMapping.yaml, file: "built-in mapping", compiledBefore: compiledBefore)
     }
 
-    public static func make(text: String, file: String) throws -> LoadedMapping {
+    public static func make(text: String, file: String, compiledBefore: (String) -> Bool = { _ in false }) throws -> LoadedMapping {
         let config = try PortAppConfig.parse(yaml: text, file: file)
-        let compiled = try CompiledMapping(config)
+        let compiled = try CompiledMapping(config, compiledBefore: compiledBefore)
         return LoadedMapping(config: config, compiled: compiled, hash: ContentHash(of: Array(text.utf8)).hex, origin: file)
     }
 

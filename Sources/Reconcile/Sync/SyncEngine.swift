@@ -175,6 +175,7 @@ public final class SyncEngine {
             let stage = MappingStage(store: store, mapping: mapping, run: writer.runID, workers: options.mappingWorkers)
             let summary = try stage.apply(onWarning: warn)
             try store.db.run("UPDATE runs SET mapping_hash = ? WHERE id = ?", [.text(mapping.hash), .int(writer.runID)])
+            if mapping.compiled.hasCompiled { try store.recordCompiledMapping(mapping.compiled.programKey, run: writer.runID) }
             lap("map")
 
             let incomplete = outcomes.filter { !$0.complete }

@@ -42,6 +42,20 @@ public final class MirrorStore {
         return index
     }
 
+    /// Whether the database at `path` records `programKey` as compiled (`compiled_mappings`).
+    /// Opens it read-only; false when the file, the table or the row is missing.
+    public static func hasCompiledMapping(_ programKey: String, databasePath path: String) -> Bool {
+        guard FileManager.default.fileExists(atPath: path),
+              let store = try? MirrorStore(path: path, readOnly: true) else { return false }
+        return (try? store.db.row("SELECT 1 FROM compiled_mappings WHERE program_key = ?", [.text(programKey)])) != nil
+    }
+
+    /// Records that `programKey` compiled, in the current transaction (`run`'s).
+    public func recordCompiledMapping(_ programKey: String, run: Int) throws(DatabaseError) {
+        try db.run("INSERT OR IGNORE INTO compiled_mappings (program_key, first_run) VALUES (?, ?)",
+                   [.text(programKey), .int(run)])
+    }
+
     /// When `kind` was last walked completely with full bodies by a committed sync, if ever.
     public func lastFullWalk(ofKind kind: String) throws(DatabaseError) -> Date? {
         try db.row("""

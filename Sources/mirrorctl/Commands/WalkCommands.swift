@@ -66,8 +66,10 @@ enum Walk {
         InsecureOption.apply(arguments, to: &configuration.transport, console: console)
         configuration.transport.deadline = limits.deadline
         let json = arguments.flag("json")
-        // The mapping is compiled before anything is fetched: a jq error is a configuration error.
-        let mapping = try loadMapping(configuration.mappingPath, configuration: configuration)
+        // The mapping is compiled before anything is fetched: a jq error is a configuration error
+        // (unless the database records this very program as compiled by this libjq).
+        let mapping = try loadMapping(configuration.mappingPath, configuration: configuration,
+                                      database: configuration.databasePath)
         try MappingBudget.start(arguments, environment: context.environment)
         let lock = dryRun ? nil : try WriterLocking.acquire(database: configuration.databasePath, command: "sync",
                                                             arguments: arguments, deadline: limits.deadline, console: console)
@@ -193,13 +195,17 @@ enum Walk {
 }
 
 /// Loads the mapping file, Port's integration config (`port:ID`, needs `configuration`), or the
-/// built-in mapping; a bad mapping is a configuration error.
-func loadMapping(_ path: String?, configuration: Configuration? = nil) throws -> LoadedMapping {
+/// built-in mapping; a bad mapping is a configuration error. With `database`, a program that
+/// database records as compiled (`compiled_mappings`) is not compiled up front.
+func loadMapping(_ path: String?, configuration: Configuration? = nil, database: String? = nil) throws -> LoadedMapping {
+    let compiledBefore: (String) -> Bool = { key in
+        database.map { MirrorStore.hasCompiledMapping(key, databasePath: $0) } ?? false
+    }
     if let path, PortMappingSource.isPortMapping(path), let configuration {
-        return try PortMappingSource.load(path, configuration: configuration)
+        return try PortMappingSource.load(path, configuration: configuration, compiledBefore: compiledBefore)
     }
     do {
-        return try LoadedMapping.load(path: path)
+        return try LoadedMapping.load(path: path, compiledBefore: compiledBefore)
     } catch {
         throw UsageError("\(error)")
     }
