@@ -25,11 +25,12 @@ public struct Ledger {
     }
 
     /// Desired entities whose mapped hash Port has not acknowledged, in key order: at most
-    /// `limit` of them after `after`, so a large plan is read a chunk at a time.
+    /// `limit` of them after `after`, so a large plan is read a chunk at a time. Bodies are read
+    /// for the rows returned only: joining `blobs` before the filter read every desired body.
     public func plannedUpserts(after: PortKey? = nil, limit: Int = Int(Int32.max)) throws(DatabaseError) -> [PlannedUpsert] {
         try db.rows("""
-            SELECT d.blueprint, d.identifier, d.source_ref, d.hash, b.body, l.acked_hash
-            FROM desired d JOIN blobs b ON b.hash = d.hash
+            SELECT d.blueprint, d.identifier, d.source_ref, d.hash, (SELECT body FROM blobs WHERE hash = d.hash), l.acked_hash
+            FROM desired d
             LEFT JOIN ledger l ON l.blueprint = d.blueprint AND l.identifier = d.identifier
             WHERE (l.acked_hash IS NULL OR l.acked_hash <> d.hash) AND (d.blueprint, d.identifier) > (?, ?)
             ORDER BY d.blueprint, d.identifier LIMIT ?
