@@ -48,9 +48,10 @@ struct MappingStage {
         }
         if remapAll { try desired.removeAll() }
         // Keyset chunks: no statement stays open while the desired tables are written, and only a
-        // chunk of bodies is in memory whatever the catalog size.
+        // chunk or two of bodies is in memory whatever the catalog size. While the workers map one
+        // chunk, this thread reads the next and stores the one before.
         var after = ""
-        while true {
+        func nextChunk() throws -> [(String, String)]? {
             let rows: [(ref: String, body: String?)]
             if remapAll {
                 rows = try store.db.rows("""
@@ -65,25 +66,38 @@ struct MappingStage {
                     WHERE c.run_id = ? AND c.ref > ? ORDER BY c.ref LIMIT ?
                     """, [.int(run), .text(after), .int(MappingStage.chunk)]).compactMap { row in row.string(0).map { ($0, row.string(1)) } }
             }
-            guard let last = rows.last else { break }
-            for row in rows where row.body == nil { try desired.remove(sourceRef: row.ref) }
-            let bodies = rows.compactMap { row in row.body.map { (row.ref, $0) } }
-            try save(map(bodies, pool: pool), into: desired, fresh: remapAll, summary: &summary, onWarning: onWarning)
+            guard let last = rows.last else { return nil }
             after = last.ref
+            for row in rows where row.body == nil { try desired.remove(sourceRef: row.ref) }
+            return rows.compactMap { row in row.body.map { (row.ref, $0) } }
+        }
+        var inFlight = try nextChunk().map { start($0, pool: pool) }
+        while let current = inFlight {
+            let next: [(String, String)]?
+            do {
+                next = try nextChunk()
+            } catch {
+                _ = current.wait()  // the workers are this stage's: let them finish before leaving
+                throw error
+            }
+            let mapped = current.wait()
+            inFlight = next.map { start($0, pool: pool) }
+            try save(mapped.flatMap { $0 }, into: desired, fresh: remapAll, summary: &summary, onWarning: onWarning)
         }
         if remapAll { try desired.setMappingHash(mapping.hash, run: run) }
         return summary
     }
 
-    /// Maps rows on the pool's threads, in order.
-    private func map(_ rows: [(String, String)],
-                     pool: WorkerPool<CompiledMapping, ArraySlice<(String, String)>, [MappedSource]>) -> [MappedSource] {
+    /// Starts mapping rows on the pool's threads (outputs in row order, per job).
+    private func start(_ rows: [(String, String)],
+                       pool: WorkerPool<CompiledMapping, ArraySlice<(String, String)>, [MappedSource]>)
+        -> WorkerPool<CompiledMapping, ArraySlice<(String, String)>, [MappedSource]>.Batch {
         let jobs = stride(from: 0, to: rows.count, by: MappingStage.job).map { rows[$0..<min($0 + MappingStage.job, rows.count)] }
-        return pool.run(jobs, body: { mapping, slice in
+        return pool.start(jobs, body: { mapping, slice in
             slice.map { MappingStage.mapOne(ref: $0.0, body: $0.1, mapping: mapping) }
         }, failure: { slice, error in
             slice.map { MappedSource(ref: $0.0, selectorErrors: ["cannot compile the mapping: \(error)"]) }
-        }).flatMap { $0 }
+        })
     }
 
     /// One source entity through every resource of the mapping (runs on a worker thread).

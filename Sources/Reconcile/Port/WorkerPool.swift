@@ -16,7 +16,7 @@ final class WorkerPool<Worker, Job, Output> {
     }
 
     /// One thread's worker, made lazily on that thread.
-    private final class Slot: @unchecked Sendable {
+    fileprivate final class Slot: @unchecked Sendable {
         var worker: Worker?
         var creationError: Error?
     }
@@ -24,7 +24,13 @@ final class WorkerPool<Worker, Job, Output> {
     /// Runs `body` over `jobs` (order of outputs = order of jobs). A worker that can't be made
     /// turns its jobs into `failure`.
     func run(_ jobs: [Job], body: @escaping (Worker, Job) -> Output, failure: @escaping (Job, Error) -> Output) -> [Output] {
-        guard !jobs.isEmpty else { return [] }
+        start(jobs, body: body, failure: failure).wait()
+    }
+
+    /// Starts `run` on the pool's threads and returns at once, so the caller can do its own part
+    /// (read the next jobs, store the last outputs) meanwhile. Wait for the batch before starting
+    /// another: a worker belongs to one thread at a time.
+    func start(_ jobs: [Job], body: @escaping (Worker, Job) -> Output, failure: @escaping (Job, Error) -> Output) -> Batch {
         let shared = Shared(jobs: jobs, makeWorker: makeWorker, body: body, failure: failure)
         let group = DispatchGroup()
         for slot in slots.prefix(min(count, jobs.count)) {
@@ -36,13 +42,24 @@ final class WorkerPool<Worker, Job, Output> {
             thread.stackSize = 8 << 20
             thread.start()
         }
-        group.wait()
-        return shared.outputs.compactMap { $0 }
+        return Batch(group: group, shared: shared)
+    }
+
+    /// Jobs running on the pool's threads.
+    struct Batch {
+        fileprivate let group: DispatchGroup
+        fileprivate let shared: Shared
+
+        /// Blocks until every job is done; their outputs, in job order.
+        func wait() -> [Output] {
+            group.wait()
+            return shared.outputs.compactMap { $0 }
+        }
     }
 
     /// The state the threads share; every mutable access is under `lock`. Jobs and outputs are
     /// each touched by one thread at a time, which is why this is @unchecked Sendable.
-    private final class Shared: @unchecked Sendable {
+    fileprivate final class Shared: @unchecked Sendable {
         let jobs: [Job]
         let makeWorker: () throws -> Worker
         let body: (Worker, Job) -> Output
