@@ -46,7 +46,7 @@ public final class Database {
         // SQLite's default page cache is 2 MB (128 of our pages): a sync probing 100k rows then
         // re-reads B-tree pages from the OS and spills dirty pages into the WAL mid-transaction.
         // The cache only grows as pages are touched, so small databases stay small.
-        try execute("PRAGMA cache_size = -32768")
+        try execute("PRAGMA cache_size = -16384")
     }
 
     deinit {
