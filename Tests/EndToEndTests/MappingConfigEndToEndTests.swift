@@ -19,20 +19,24 @@ final class MappingConfigEndToEndTests: EndToEndCase {
         try super.tearDownWithError()
     }
 
+    /// A one-resource mapping of components; `fields` are more lines under `mappings:`.
+    func componentMapping(identifier: String = ".metadata.identifier", _ fields: String = "") -> String {
+        """
+        resources:
+          - kind: component
+            selector:
+              query: 'true'
+            port:
+              entity:
+                mappings:
+                  identifier: \(identifier)
+                  blueprint: '"component"'
+
+        """ + fields.split(separator: "\n").map { "          \($0)\n" }.joined()
+    }
+
     func testAJqSyntaxErrorIsAConfigurationErrorBeforeAnythingIsFetched() throws {
-        let mapping = try writeFile("broken.yaml", """
-            resources:
-              - kind: component
-                selector:
-                  query: 'true'
-                port:
-                  entity:
-                    mappings:
-                      identifier: .metadata.identifier
-                      blueprint: '"component"'
-                      properties:
-                        type: .spec.type | ]]
-            """)
+        let mapping = try writeFile("broken.yaml", componentMapping("properties:\n  type: .spec.type | ]]"))
         let result = try mirrorctl(["sync", "--mapping", mapping])
         assertStatus(result, 2)
         XCTAssertTrue(result.stderr.contains("broken.yaml"), result.stderr)
@@ -54,22 +58,12 @@ final class MappingConfigEndToEndTests: EndToEndCase {
         XCTAssertEqual(try recorded(), 1)
         assertStatus(try mirrorctl(["sync"]), 0)
         XCTAssertEqual(try recorded(), 1, "the same program is recorded once")
-        let good = try writeFile("good.yaml", """
-            resources:
-              - kind: component
-                selector:
-                  query: 'true'
-                port:
-                  entity:
-                    mappings:
-                      identifier: .metadata.name
-                      blueprint: '"component"'
-            """)
+        let good = try writeFile("good.yaml", componentMapping(identifier: ".metadata.name"))
         assertStatus(try mirrorctl(["diff", "--mapping", good]), 0)
         XCTAssertEqual(try recorded(), 1, "a diff writes nothing")
         assertStatus(try mirrorctl(["sync", "--mapping", good]), 0)
         XCTAssertEqual(try recorded(), 2)
-        let broken = try writeFile("broken.yaml", try String(contentsOfFile: good, encoding: .utf8) + "\n          title: .metadata.name |\n")
+        let broken = try writeFile("broken.yaml", componentMapping(identifier: ".metadata.name", "title: .metadata.name |"))
         backstage.resetStats()
         let result = try mirrorctl(["sync", "--mapping", broken])
         assertStatus(result, 2)
