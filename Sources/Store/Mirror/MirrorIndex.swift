@@ -85,15 +85,16 @@ public struct MirrorIndex: Sendable {
     }
 
     /// Adds an entry from raw UTF-8 (the database's column bytes, copied here), or replaces the
-    /// one with the same ref.
+    /// one with the same ref. `unique`: the caller knows the ref is not in the index yet (the
+    /// database's primary key), so the lookup for an existing entry is skipped.
     public mutating func insert(ref: UnsafeBufferPointer<UInt8>, kind: String, hash: ContentHash,
-                                uid: UnsafeBufferPointer<UInt8>?, etag: UnsafeBufferPointer<UInt8>?) {
+                                uid: UnsafeBufferPointer<UInt8>?, etag: UnsafeBufferPointer<UInt8>?, unique: Bool = false) {
         let kindID = kindNumber(kind)
         let refSpan = append(ref)
         let uidSpan = uid.map { append($0) } ?? .missing
         let etagSpan = etag.map { append($0) } ?? .missing
         let record = Record(ref: refSpan, uid: uidSpan, etag: etagSpan, hash: hash, kind: kindID)
-        if let existing = position(ofBytes: ref) {
+        if !unique, let existing = position(ofBytes: ref) {
             let oldKind = Int(records[existing].kind)
             records[existing] = record
             if oldKind != Int(kindID) {
@@ -167,6 +168,8 @@ public struct MirrorIndex: Sendable {
         return Int32(kinds.count - 1)
     }
 
+    /// Spans are 32-bit: the index holds up to 4 GB of refs, uids and etags (some 30 million
+    /// entities), and traps beyond.
     private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) -> Span {
         let span = Span(start: UInt32(text.count), count: UInt32(bytes.count))
         text.append(contentsOf: bytes)

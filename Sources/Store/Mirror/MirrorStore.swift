@@ -34,7 +34,7 @@ public final class MirrorStore {
                 guard let ref else { return }
                 statement.withBytes(3) { uid in
                     statement.withBytes(4) { etag in
-                        index.insert(ref: ref, kind: kind, hash: hash, uid: uid, etag: etag)
+                        index.insert(ref: ref, kind: kind, hash: hash, uid: uid, etag: etag, unique: true)
                     }
                 }
             }
