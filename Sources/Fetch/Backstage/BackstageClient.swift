@@ -87,16 +87,9 @@ public final class BackstageClient: IncrementalCatalogSource {
     /// every byte counts when a no-change sync reads nothing else.
     public static let scanFields = ["metadata.namespace", "metadata.name", "metadata.uid", "metadata.etag"]
 
-    public func scan(kind: String, onPage: ([ScannedRef]) throws -> Void) throws {
+    public func scan(kind: String, onPage: (ScannedPage) throws -> Void) throws {
         try walk(kind: kind, fields: BackstageClient.scanFields) { page in
-            var refs: [ScannedRef] = []
-            refs.reserveCapacity(page.items.count)
-            for item in page.items {
-                guard let metadata = item.member("metadata"), let name = metadata.member("name")?.stringValue else { continue }
-                refs.append(ScannedRef(ref: EntityRef(kind: kind, namespace: metadata.member("namespace")?.stringValue, name: name),
-                                       uid: metadata.member("uid")?.stringValue, etag: metadata.member("etag")?.stringValue))
-            }
-            try onPage(refs)
+            try onPage(ScannedPage(kind: kind, items: page.items))
         }
     }
 

@@ -1,3 +1,4 @@
+import CJQ
 import Store
 
 /// One page of a walk: parsed entity items, in server order.
@@ -27,18 +28,74 @@ public struct SourceStats: Sendable, Equatable {
     public init() {}
 }
 
-/// One entity as an etag-first scan sees it: identity only, no body.
-public struct ScannedRef: Sendable {
-    public let ref: EntityRef
-    public let uid: String?
-    public let etag: String?
+/// One page of an etag-first scan: each entity's identity (ref, uid, etag), no body.
+///
+/// A no-change sync reads nothing else, for every entity of the catalog, so the uids and etags are
+/// compared in place, as the bytes of the parsed page, instead of as Swift strings. Owns the
+/// page's jv values: use it on the thread that scanned it.
+public final class ScannedPage {
+    private let kind: String
+    /// Each usable item's `metadata` object (one owned reference each).
+    private var metadata: [jv] = []
+    private let nameKey = jv_string("name")
+    private let namespaceKey = jv_string("namespace")
+    private let uidKey = jv_string("uid")
+    private let etagKey = jv_string("etag")
+
+    /// Keeps the items that have a `metadata.name` string (the others can't be an entity).
+    init(kind: String, items: [JQValue]) {
+        self.kind = kind
+        let metadataKey = jv_string("metadata")
+        defer { jv_free(metadataKey) }
+        metadata.reserveCapacity(items.count)
+        for item in items where item.kind == JV_KIND_OBJECT {
+            let value = jv_object_get(item.copy(), jv_copy(metadataKey))
+            guard jv_get_kind(value) == JV_KIND_OBJECT, member(value, nameKey, { jv_get_kind($0) == JV_KIND_STRING }) else {
+                jv_free(value)
+                continue
+            }
+            metadata.append(value)
+        }
+    }
+
+    deinit {
+        for value in metadata { jv_free(value) }
+        for key in [nameKey, namespaceKey, uidKey, etagKey] { jv_free(key) }
+    }
+
+    public var count: Int { metadata.count }
+
+    /// The ref of entity `index` (the scan walks one kind).
+    public func ref(at index: Int) -> EntityRef {
+        let name = member(metadata[index], nameKey) { JQValue.stringValue(borrowing: $0) } ?? ""
+        let namespace = member(metadata[index], namespaceKey) { JQValue.stringValue(borrowing: $0) }
+        return EntityRef(kind: kind, namespace: namespace, name: name)
+    }
+
+    /// Runs `body` with entity `index`'s uid and etag as UTF-8 bytes (nil when absent or not a string).
+    public func withIdentity<R>(at index: Int, _ body: (UnsafeBufferPointer<UInt8>?, UnsafeBufferPointer<UInt8>?) -> R) -> R {
+        member(metadata[index], uidKey) { uid in
+            member(metadata[index], etagKey) { etag in
+                JQValue.withStringBytes(borrowing: uid) { uidBytes in
+                    JQValue.withStringBytes(borrowing: etag) { etagBytes in body(uidBytes, etagBytes) }
+                }
+            }
+        }
+    }
+
+    /// `body` on the member `key` of `object` (both borrowed; the member is freed after).
+    private func member<R>(_ object: jv, _ key: jv, _ body: (jv) -> R) -> R {
+        let value = jv_object_get(jv_copy(object), jv_copy(key))
+        defer { jv_free(value) }
+        return body(value)
+    }
 }
 
 /// A source that can list refs with uids and etags cheaply and fetch bodies by ref, so a sync
 /// downloads only what changed.
 public protocol IncrementalCatalogSource: CatalogSource {
     /// Walks `kind` projected to kind, namespace, name, uid and etag.
-    func scan(kind: String, onPage: ([ScannedRef]) throws -> Void) throws
+    func scan(kind: String, onPage: (ScannedPage) throws -> Void) throws
     /// Full bodies of `refs`, in order; nil where the catalog no longer has one.
     func fetch(refs: [String]) throws -> [JQValue?]
 }

@@ -57,10 +57,10 @@ final class DeadlineIncrementalSource: DeadlineCatalogSource, IncrementalCatalog
         super.init(base: base, deadline: deadline)
     }
 
-    func scan(kind: String, onPage: ([ScannedRef]) throws -> Void) throws {
+    func scan(kind: String, onPage: (ScannedPage) throws -> Void) throws {
         try bounded {
-            try incremental.scan(kind: kind) { refs in
-                try onPage(refs)
+            try incremental.scan(kind: kind) { page in
+                try onPage(page)
                 try deadline.check()
             }
         }

@@ -136,22 +136,23 @@ final class CatalogWalker: @unchecked Sendable {
         var changed: [String] = []
         var seen = 0
         var page = 0
-        try source.scan(kind: kind) { refs in
+        try source.scan(kind: kind) { scanned in
             page += 1
             var unchanged: [Int32] = []
-            unchanged.reserveCapacity(refs.count)
-            for scanned in refs {
-                let ref = scanned.ref.description
-                if scanned.etag != nil, let position = index.position(of: ref),
-                   index.hasIdentity(at: position, uid: scanned.uid, etag: scanned.etag) {
+            unchanged.reserveCapacity(scanned.count)
+            for item in 0..<scanned.count {
+                let ref = scanned.ref(at: item).description
+                if let position = index.position(of: ref), scanned.withIdentity(at: item, { uid, etag in
+                    etag != nil && index.hasIdentity(at: position, uidBytes: uid, etagBytes: etag)
+                }) {
                     unchanged.append(Int32(position))
                 } else {
                     changed.append(ref)
                 }
             }
-            seen += refs.count
+            seen += scanned.count
             try send(.unchanged(kind: kind, unchanged))
-            try send(.event(.page(kind: kind, number: page, entities: refs.count, totalSoFar: seen)))
+            try send(.event(.page(kind: kind, number: page, entities: scanned.count, totalSoFar: seen)))
         }
         for start in stride(from: 0, to: changed.count, by: CatalogWalker.refsPerRequest) {
             let chunk = Array(changed[start..<min(start + CatalogWalker.refsPerRequest, changed.count)])

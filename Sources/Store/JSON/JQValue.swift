@@ -75,8 +75,7 @@ public final class JQValue {
     }
 
     public var stringValue: String? {
-        guard kind == JV_KIND_STRING else { return nil }
-        return String(cString: jv_string_value(raw))
+        JQValue.stringValue(borrowing: raw)
     }
 
     public var arrayCount: Int {
@@ -151,6 +150,19 @@ public final class JQValue {
         return start.withMemoryRebound(to: UInt8.self, capacity: length) { pointer in
             String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)
         }
+    }
+
+    /// `stringValue` of a borrowed jv: nil when it is not a string.
+    public static func stringValue(borrowing value: jv) -> String? {
+        guard jv_get_kind(value) == JV_KIND_STRING else { return nil }
+        return String(cString: jv_string_value(value))
+    }
+
+    /// Runs `body` with the UTF-8 bytes of a borrowed jv string, in place (nil when not a string).
+    public static func withStringBytes<R>(borrowing value: jv, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+        guard jv_get_kind(value) == JV_KIND_STRING, let start = jv_string_value(value) else { return body(nil) }
+        let length = Int(jv_string_length_bytes(jv_copy(value)))
+        return start.withMemoryRebound(to: UInt8.self, capacity: max(length, 1)) { body(UnsafeBufferPointer(start: $0, count: length)) }
     }
 
     /// A jv string holding exactly the bytes of `text` (embedded NULs included); owned by the caller.

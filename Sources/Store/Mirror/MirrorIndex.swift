@@ -140,6 +140,12 @@ public struct MirrorIndex: Sendable {
         return equals(record.uid, uid) && equals(record.etag, etag)
     }
 
+    /// `hasIdentity` for a uid and etag as UTF-8 bytes, compared in place (nil matching missing).
+    public func hasIdentity(at position: Int, uidBytes: UnsafeBufferPointer<UInt8>?, etagBytes: UnsafeBufferPointer<UInt8>?) -> Bool {
+        let record = records[position]
+        return equals(record.uid, uidBytes) && equals(record.etag, etagBytes)
+    }
+
     /// Positions of one (lower-case) kind's entries.
     public func positions(ofKind kind: String) -> [Int32] {
         kinds.firstIndex(of: kind).map { positionsByKind[$0] } ?? []
@@ -188,6 +194,11 @@ public struct MirrorIndex: Sendable {
         guard var value else { return span.count == .max }
         guard span.count != .max else { return false }
         return value.withUTF8 { equals(span, $0) }
+    }
+
+    private func equals(_ span: Span, _ bytes: UnsafeBufferPointer<UInt8>?) -> Bool {
+        guard let bytes else { return span.count == .max }
+        return span.count != .max && equals(span, bytes)
     }
 
     private func equals(_ span: Span, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
