@@ -101,6 +101,19 @@ final class WatchEndToEndTests: EndToEndCase {
         }
     }
 
+    /// Stopping a watcher, again and again, at whatever point its runs have reached, always ends
+    /// it cleanly. (Its child's output used to be read by a dispatch `readabilityHandler`, whose
+    /// teardown crashed the watcher in libdispatch about once in 40 stops.)
+    func testRepeatedStopsAlwaysExitCleanly() throws {
+        for round in 0..<12 {
+            let watcher = try startWatch(["--interval", "100ms"])
+            try waitFor("a run to finish") { !watcher.events("run.finished").isEmpty }
+            Thread.sleep(forTimeInterval: Double(round % 4) * 0.04)
+            XCTAssertEqual(watcher.stop(), 0, "round \(round): \(watcher.logLines.suffix(3))")
+            XCTAssertEqual(watcher.events("watch.stopped").count, 1, "round \(round)")
+        }
+    }
+
     func testSIGTERMInTheMiddleOfARunLetsItFinishThenExits() throws {
         backstage.injectFault(.delay(0.15, times: 10_000))
         let watcher = try startWatch(["--interval", "30s"])

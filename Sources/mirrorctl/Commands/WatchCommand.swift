@@ -31,10 +31,13 @@ enum WatchCommand {
 
     static func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitStatus {
         if arguments.flag("once") { return try Walk.run(arguments, context: context, dryRun: false) }
+        // From the start: a stop asked while the configuration loads ends the watch before its
+        // first run, with status 0, instead of killing it.
+        StopSignal.install()
         // Check the configuration once, up front: a mistake is reported now, not every interval.
         let configuration = try Configuration.load(arguments, environment: context.environment)
         _ = try configuration.requireBackstageURL()
-        _ = try loadMapping(configuration.mappingPath, configuration: configuration)
+        _ = try loadMapping(configuration.mappingPath, configuration: configuration, database: configuration.databasePath)
         let schedule = WatchSchedule(interval: configuration.watchInterval,
                                      maxBackoff: max(configuration.watchMaxBackoff, configuration.watchInterval))
         let runner = try SyncChild(arguments: arguments, context: context)
@@ -144,10 +147,19 @@ struct SyncChild {
         process.standardOutput = output
         process.standardError = FileHandle.standardError
         process.standardInput = FileHandle.nullDevice
-        let collected = OutputCollector()
-        output.fileHandleForReading.readabilityHandler = { handle in collected.append(handle.availableData) }
         let started = Date()
         try process.run()
+        // A thread of our own reads the child's stdout to its end (the pipe can't fill up and stall
+        // the child). Not `readabilityHandler`: tearing that down while the pipe has events pending
+        // crashed the watcher now and then inside libdispatch (1 run in ~40 when stopped by SIGTERM).
+        let collected = OutputCollector()
+        let reader = output.fileHandleForReading
+        let drained = DispatchSemaphore(value: 0)
+        let drain = Thread {
+            collected.append(reader.readDataToEndOfFile())
+            drained.signal()
+        }
+        drain.start()
         var stopAsked: Date?
         var terminated: Date?
         while process.isRunning {
@@ -165,8 +177,7 @@ struct SyncChild {
             }
         }
         process.waitUntilExit()
-        output.fileHandleForReading.readabilityHandler = nil
-        collected.append(output.fileHandleForReading.readDataToEndOfFile())
+        drained.wait()
         let seconds = Date().timeIntervalSince(started)
         if process.terminationReason == .uncaughtSignal {
             return .abandoned(signal: process.terminationStatus, seconds: seconds)
@@ -177,7 +188,7 @@ struct SyncChild {
     }
 }
 
-/// Bytes from a pipe, appended from the pipe's reader thread.
+/// Bytes from a pipe, appended by the thread that reads it.
 final class OutputCollector: @unchecked Sendable {
     private let lock = NSLock()
     private var bytes = Data()
@@ -215,8 +226,8 @@ struct WatchLoop {
 
     private var log: Logger { context.console.logger }
 
+    /// Runs until a stop signal (`StopSignal.install()` must have been called).
     mutating func run() -> ExitStatus {
-        StopSignal.install()
         log.info("watch.started", "watching: a sync every \(DurationText.describe(schedule.interval))",
                  fields: ["intervalSeconds": .number(schedule.interval), "graceSeconds": .number(grace)])
         var next = Date()
