@@ -91,6 +91,9 @@ public final class ScannedPage {
     }
 }
 
+@available(*, unavailable)
+extension ScannedPage: Sendable {}
+
 /// A source that can list refs with uids and etags cheaply and fetch bodies by ref, so a sync
 /// downloads only what changed.
 public protocol IncrementalCatalogSource: CatalogSource {

@@ -85,3 +85,6 @@ final class MemoryStream {
         return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<FILE>?, Int32) -> Int32).self)
     }()
 }
+
+@available(*, unavailable)
+extension MemoryStream: Sendable {}
