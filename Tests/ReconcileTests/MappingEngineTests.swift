@@ -381,6 +381,30 @@ final class MappingEngineTests: XCTestCase {
         XCTAssertThrowsError(try CompiledMapping(newSyntax))
     }
 
+    /// Every field's outputs are counted by the one program: only fields with several outputs are
+    /// listed, outputs before an error count, and an error alone or one output is not listed.
+    func testFieldsWithSeveralOutputsAreCountedByTheProgram() throws {
+        let mapping = try CompiledMapping(try Support.config(Support.single("""
+            identifier: .metadata.name
+            blueprint: '"service"'
+            properties:
+              one: .spec.a[0]
+              three: .spec.a[]
+              twoThenError: (.spec.a[0], .spec.a[1], error("late"))
+              errorOnly: error("early")
+              none: empty
+            relations:
+              owners: .relations[]?.targetRef
+            """)))
+        let entity: JSONValue = ["kind": "Component", "metadata": ["name": "svc"], "spec": ["a": [1, 2, 3]],
+                                 "relations": [["type": "ownedBy", "targetRef": "group:default/a"],
+                                               ["type": "ownedBy", "targetRef": "group:default/b"]]]
+        let results = mapping.map(entity, ref: EntityRef(kind: "component", namespace: nil, name: "svc"))
+        XCTAssertNotNil(results.first?.entity)
+        XCTAssertEqual(results.first?.multipleOutputs,
+                       ["properties.three": 3, "properties.twoThenError": 2, "relations.owners": 2])
+    }
+
     /// A database that recorded a program as compiled lets a run skip the up-front check; the key
     /// names the program and the libjq, so any other program is still checked.
     func testRecordedProgramSkipsTheCheckAndOnlyThatProgram() throws {

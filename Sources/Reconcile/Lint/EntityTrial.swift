@@ -28,19 +28,17 @@ public struct EntityTrial: Sendable {
         self.ref = ref
         let value = JQValue(entity)
         let compiled = mapping.compiled.copy()
-        let counter = OutputCounter()
-        let input = OceanInput.prepare(value.raw, ref: ref)
-        defer { if let input { jv_free(input) } }
         results = compiled.map(value, ref: ref).map { result in
             let resource = mapping.config.resources[result.resourceIndex]
             var multiple: [(MappingField, Int)] = []
             var problems: [String] = []
             var nulls: [MappingField] = []
-            if let input, let entity = result.entity {
+            if let entity = result.entity {
                 let warned = Set(result.warnings.map(\.field))
+                let body = entity.body
                 for field in MappingField.all(of: resource) {
-                    if let count = counter.count(field.expression.text, input: input), count > 1 { multiple.append((field, count)) }
-                    if !warned.contains(field.path), field.value(in: entity.body)?.isNull ?? true { nulls.append(field) }
+                    if let count = result.multipleOutputs[field.path] { multiple.append((field, count)) }
+                    if !warned.contains(field.path), field.value(in: body)?.isNull ?? true { nulls.append(field) }
                 }
                 problems = EntityTrial.identifierProblems(entity)
             }

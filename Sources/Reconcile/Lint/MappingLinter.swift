@@ -72,7 +72,6 @@ public final class MappingLinter {
     private let mapping: LoadedMapping
     private let compiled: CompiledMapping
     private let blueprints: [String: BlueprintSchema]?
-    private let counter = OutputCounter()
     private let fields: [[MappingField]]
     private var report = LintReport()
     private var tallies: [Key: Tally] = [:]
@@ -104,15 +103,13 @@ public final class MappingLinter {
         let results = compiled.map(entity, ref: ref)
         guard !results.isEmpty else { return }
         report.entities += 1
-        let input = OceanInput.prepare(entity.raw, ref: ref)
-        defer { if let input { jv_free(input) } }
         for result in results {
             let index = result.resourceIndex
             report.resources[index].entities += 1
             switch result.outcome {
             case .entity(let portEntity):
                 report.resources[index].mapped += 1
-                if let input { check(portEntity, ref: ref, resource: index, input: input) }
+                check(portEntity, ref: ref, resource: index, multipleOutputs: result.multipleOutputs)
             case .filtered:
                 report.resources[index].filtered += 1
             case .dropped(let reason):
@@ -125,7 +122,7 @@ public final class MappingLinter {
         }
     }
 
-    private func check(_ entity: PortEntity, ref: EntityRef, resource index: Int, input: jv) {
+    private func check(_ entity: PortEntity, ref: EntityRef, resource index: Int, multipleOutputs: [String: Int]) {
         produced[entity.blueprint, default: []].insert(entity.identifier)
         allIdentifiers.insert(entity.identifier)
         if let problem = PortIdentifierRule.problem(entity.identifier) {
@@ -136,10 +133,11 @@ public final class MappingLinter {
             tally(.schemaMismatch, index, "blueprint", "blueprint \(entity.blueprint) is not among the known blueprints",
                   example: ref.description)
         }
+        let body = entity.body  // decoded from the canonical bytes on each access: once per entity
         for (position, field) in fields[index].enumerated() {
-            let value = field.value(in: entity.body) ?? .null
+            let value = field.value(in: body) ?? .null
             if !value.isNull { nonNull[index][position] = true }
-            if let outputs = counter.count(field.expression.text, input: input), outputs > 1 {
+            if let outputs = multipleOutputs[field.path] {
                 tally(.multipleOutputs, index, field.path, "", example: "\(ref) (\(outputs) outputs)", size: outputs)
             }
             guard let schema else { continue }

@@ -321,11 +321,14 @@ struct CompiledResource: Sendable {
         }
 
         var warnings: [MappingWarning] = []
+        var multipleOutputs: [String: Int] = [:]
         var values: [jv] = []
         values.reserveCapacity(fields.count)
         defer { for value in values { jv_free(value) } }
         for (slot, field) in fields.enumerated() {
-            switch MappingProgram.firstOutput(of: jv_array_get(jv_copy(output), Int32(slot + 1))) {
+            let collected = jv_array_get(jv_copy(output), Int32(slot + 1))
+            if let outputs = MappingProgram.severalOutputs(in: collected) { multipleOutputs[field.path] = outputs }
+            switch MappingProgram.firstOutput(of: collected) {
             case .value(let value):
                 values.append(value)
             case .none:
@@ -376,7 +379,7 @@ struct CompiledResource: Sendable {
             }
         }
         let entity = PortEntity(identifier: identifier, blueprint: blueprint, canonical: bytes, relationTargets: targets)
-        return MappingResult(resourceIndex: index, outcome: .entity(entity), warnings: warnings)
+        return MappingResult(resourceIndex: index, outcome: .entity(entity), warnings: warnings, multipleOutputs: multipleOutputs)
     }
 
     /// The entity could not be mapped by this resource: an error, and the run must not delete.

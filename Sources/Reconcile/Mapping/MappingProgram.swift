@@ -75,6 +75,19 @@ enum MappingProgram {
         }
     }
 
+    /// How many outputs a field's collected result (borrowed) holds — its `[v]` elements, before a
+    /// trailing `{e: …}` error marker — when that is more than one; nil for none or one (the
+    /// common case, decided from the length alone).
+    static func severalOutputs(in collected: jv) -> Int? {
+        guard jv_get_kind(collected) == JV_KIND_ARRAY else { return nil }
+        let length = Int(jv_array_length(jv_copy(collected)))
+        guard length > 1 else { return nil }
+        let last = jv_array_get(jv_copy(collected), Int32(length - 1))
+        defer { jv_free(last) }
+        let outputs = jv_get_kind(last) == JV_KIND_OBJECT ? length - 1 : length
+        return outputs > 1 ? outputs : nil
+    }
+
     /// Programs known to compile, so that instances made for worker threads skip the check and
     /// compile only when they first map an entity.
     private static let compiled = Mutex<Set<String>>([])

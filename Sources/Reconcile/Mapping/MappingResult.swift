@@ -71,11 +71,15 @@ public struct MappingResult: Sendable {
     public let outcome: Outcome
     /// Fields that fell back to null because their expression gave no output or failed.
     public let warnings: [MappingWarning]
+    /// Fields whose expression gave several outputs (Ocean keeps the first), by field path
+    /// (`relations.owner`), with how many: what `mapping lint` and `mapping test` report.
+    public let multipleOutputs: [String: Int]
 
-    public init(resourceIndex: Int, outcome: Outcome, warnings: [MappingWarning]) {
+    public init(resourceIndex: Int, outcome: Outcome, warnings: [MappingWarning], multipleOutputs: [String: Int] = [:]) {
         self.resourceIndex = resourceIndex
         self.outcome = outcome
         self.warnings = warnings
+        self.multipleOutputs = multipleOutputs
     }
 
     /// The mapped entity, if there is one.
