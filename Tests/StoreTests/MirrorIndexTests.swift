@@ -52,10 +52,11 @@ final class MirrorIndexTests: XCTestCase {
         XCTAssertEqual(index.count, 2)
         XCTAssertEqual(index.position(of: "component:default/a"), before)
         XCTAssertEqual(index["component:default/a"], MirrorEntry(kind: "api", hash: hash("3"), uid: "v", etag: nil))
-        XCTAssertEqual(index.refs(ofKind: "component"), ["component:default/b"])
-        XCTAssertEqual(index.refs(ofKind: "api"), ["component:default/a"])
+        func refs(ofKind kind: String) -> [String] { index.positions(ofKind: kind).map { index.ref(at: Int($0)) } }
+        XCTAssertEqual(refs(ofKind: "component"), ["component:default/b"])
+        XCTAssertEqual(refs(ofKind: "api"), ["component:default/a"])
         XCTAssertEqual(index.countsByKind(), ["component": 1, "api": 1])
-        XCTAssertEqual(index.refs(ofKind: "group"), [])
+        XCTAssertEqual(refs(ofKind: "group"), [])
     }
 
     func testNonASCIIRefsRoundTrip() throws {

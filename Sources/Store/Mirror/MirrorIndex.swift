@@ -50,14 +50,6 @@ public struct MirrorIndex: Sendable {
 
     public init() {}
 
-    /// An index of `entries`, keyed by ref (tests and small mirrors).
-    public init(entries: [String: MirrorEntry]) {
-        reserveCapacity(entries.count)
-        for (ref, entry) in entries {
-            insert(ref: ref, kind: entry.kind, hash: entry.hash, uid: entry.uid, etag: entry.etag)
-        }
-    }
-
     public var count: Int { records.count }
 
     /// Every entry by ref: a copy for comparisons and tests, not for the hot path.
@@ -136,8 +128,10 @@ public struct MirrorIndex: Sendable {
 
     /// Whether the entry at `position` has exactly this uid and etag (nil matching missing).
     public func hasIdentity(at position: Int, uid: String?, etag: String?) -> Bool {
-        let record = records[position]
-        return equals(record.uid, uid) && equals(record.etag, etag)
+        var uid = uid, etag = etag
+        return MirrorIndex.withOptionalUTF8(&uid) { uidBytes in
+            MirrorIndex.withOptionalUTF8(&etag) { etagBytes in hasIdentity(at: position, uidBytes: uidBytes, etagBytes: etagBytes) }
+        }
     }
 
     /// `hasIdentity` for a uid and etag as UTF-8 bytes, compared in place (nil matching missing).
@@ -149,11 +143,6 @@ public struct MirrorIndex: Sendable {
     /// Positions of one (lower-case) kind's entries.
     public func positions(ofKind kind: String) -> [Int32] {
         kinds.firstIndex(of: kind).map { positionsByKind[$0] } ?? []
-    }
-
-    /// Refs of one (lower-case) kind.
-    public func refs(ofKind kind: String) -> [String] {
-        positions(ofKind: kind).map { ref(at: Int($0)) }
     }
 
     /// How many mirrored entities each (lower-case) kind has.
@@ -188,12 +177,6 @@ public struct MirrorIndex: Sendable {
             String(decoding: UnsafeBufferPointer(rebasing: all[Int(span.start)..<Int(span.start) + Int(span.count)]),
                    as: UTF8.self)
         }
-    }
-
-    private func equals(_ span: Span, _ value: String?) -> Bool {
-        guard var value else { return span.count == .max }
-        guard span.count != .max else { return false }
-        return value.withUTF8 { equals(span, $0) }
     }
 
     private func equals(_ span: Span, _ bytes: UnsafeBufferPointer<UInt8>?) -> Bool {
