@@ -41,8 +41,6 @@ final class Progress {
         case .warning(let message):
             finish()
             console.logger.log(.warn, "warning", message, run: run)
-        default:
-            break
         }
     }
 

@@ -77,8 +77,8 @@ final class ConfigEndToEndTests: EndToEndCase {
     }
 
     func testSecretFilesInTheConfigAreRead() throws {
-        let secret = try writeFile("port-secret", "secret-from-a-file\n")
-        let id = try writeFile("port-id", "id-from-a-file\n")
+        _ = try writeFile("port-secret", "secret-from-a-file\n")
+        _ = try writeFile("port-id", "id-from-a-file\n")
         let port = try FakePort.start(clientId: "id-from-a-file", clientSecret: "secret-from-a-file")
         defer { port.stop() }
         port.createPermissiveBlueprints(["component", "group", "user", "system", "domain", "api", "resource"])

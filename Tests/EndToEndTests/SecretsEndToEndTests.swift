@@ -138,7 +138,7 @@ final class SecretsEndToEndTests: EndToEndCase {
         server.executableURL = URL(fileURLWithPath: openssl)
         server.arguments = ["s_server", "-accept", "127.0.0.1:0", "-cert", cert, "-key", key, "-www"]
         let log = directory.appendingPathComponent("tls-server.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         server.standardOutput = try FileHandle(forWritingTo: log)
         server.standardError = FileHandle.nullDevice
         try server.run()

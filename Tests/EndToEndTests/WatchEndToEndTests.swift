@@ -107,7 +107,7 @@ final class WatchEndToEndTests: EndToEndCase {
     func testRepeatedStopsAlwaysExitCleanly() throws {
         for round in 0..<12 {
             let watcher = try startWatch(["--interval", "100ms"])
-            try waitFor("a run to finish") { !watcher.events("run.finished").isEmpty }
+            waitFor("a run to finish") { !watcher.events("run.finished").isEmpty }
             Thread.sleep(forTimeInterval: Double(round % 4) * 0.04)
             XCTAssertEqual(watcher.stop(), 0, "round \(round): \(watcher.logLines.suffix(3))")
             XCTAssertEqual(watcher.events("watch.stopped").count, 1, "round \(round)")
@@ -117,7 +117,7 @@ final class WatchEndToEndTests: EndToEndCase {
     func testSIGTERMInTheMiddleOfARunLetsItFinishThenExits() throws {
         backstage.injectFault(.delay(0.15, times: 10_000))
         let watcher = try startWatch(["--interval", "30s"])
-        try waitFor("the walk to start") { backstage.stats.requests > 0 }
+        waitFor("the walk to start") { backstage.stats.requests > 0 }
         let signalled = Date()
         XCTAssertEqual(watcher.stop(), 0)
         XCTAssertLessThan(Date().timeIntervalSince(signalled), 15)
@@ -130,7 +130,7 @@ final class WatchEndToEndTests: EndToEndCase {
     func testSIGTERMPastTheGraceAbandonsTheRunAndLeavesNothingHalfWritten() throws {
         backstage.injectFault(.delay(0.3, times: 10_000))
         let watcher = try startWatch(["--interval", "30s", "--grace", "0"])
-        try waitFor("the walk to start") { backstage.stats.requests > 0 }
+        waitFor("the walk to start") { backstage.stats.requests > 0 }
         let signalled = Date()
         XCTAssertEqual(watcher.stop(), 0)
         XCTAssertLessThan(Date().timeIntervalSince(signalled), 5, "abandoned at once")
@@ -164,7 +164,7 @@ final class WatchEndToEndTests: EndToEndCase {
     func testConsecutiveFailuresBackOffThenASuccessResetsTheInterval() throws {
         backstage.injectFault(.status(403, times: 1_000_000))
         let watcher = try startWatch(["--interval", "100ms", "--max-backoff", "400ms", "--kind", "Component"])
-        try waitFor("three back-offs") { watcher.events("watch.backoff").count >= 3 }
+        waitFor("three back-offs") { watcher.events("watch.backoff").count >= 3 }
         let waits = watcher.events("watch.backoff").compactMap { $0[path: ["fields", "waitSeconds"]]?.numberValue }
         XCTAssertEqual(Array(waits.prefix(3)), [0.2, 0.4, 0.4])
         backstage.clearFaults()
@@ -240,7 +240,7 @@ extension WatchEndToEndTests {
         assertStatus(try mirrorctl(["sync"]), 0)
         var lock: WriterLock? = try WriterLock(database: databasePath, command: "test")
         let watcher = try startWatch(["--interval", "100ms"])
-        try waitFor("a skipped tick") { watcher.events("watch.tick.skipped").count >= 2 }
+        waitFor("a skipped tick") { watcher.events("watch.tick.skipped").count >= 2 }
         XCTAssertEqual(watcher.events("watch.backoff").count, 0, "a held lock is not a failure")
         XCTAssertEqual(try committedRuns().count, 1)
         lock?.release()
