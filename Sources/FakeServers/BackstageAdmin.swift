@@ -1,5 +1,4 @@
 import Foundation
-import Store
 
 /// Admin routes for benchmark scripts (enabled by `Configuration.adminRoutes`):
 /// `POST /admin/mutate?percent=P&seed=S` changes P% of the descriptions (new etags),
@@ -25,7 +24,7 @@ enum BackstageAdmin {
         }
     }
 
-    static func statsJSON(_ stats: RequestStats, entities: Int) -> JSONValue {
+    static func statsJSON(_ stats: RequestStats, entities: Int) -> FakeJSON {
         [
             "requests": .number(Double(stats.requests)),
             "bytes": .number(Double(stats.bytesServed)),
@@ -35,7 +34,7 @@ enum BackstageAdmin {
         ]
     }
 
-    private static func answer(_ json: JSONValue, status: Int = 200) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: Data(CanonicalJSON.bytes(json)))
+    private static func answer(_ json: FakeJSON, status: Int = 200) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: Data(FakeJSON.bytes(json)))
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Store
 
 /// An error answered in Backstage's exact shape (reference §1.9):
 /// `{"error":{"name","message"},"request":{"method","url"},"response":{"statusCode"}}`.
@@ -45,7 +44,7 @@ struct BackstageError: Error {
 
     /// The HTTP response for `request`; `url` is the plugin-relative URL Express reports.
     func response(method: String, url: String, headers: [(String, String)] = []) -> HTTPResponse {
-        let body: JSONValue = [
+        let body: FakeJSON = [
             "error": ["name": .string(name), "message": .string(message)],
             "request": ["method": .string(method), "url": .string(url)],
             "response": ["statusCode": .number(Double(status))],
@@ -53,6 +52,6 @@ struct BackstageError: Error {
         return HTTPResponse(
             status: status,
             headers: [("Content-Type", "application/json; charset=utf-8")] + headers,
-            body: Data(CanonicalJSON.bytes(body)))
+            body: Data(FakeJSON.bytes(body)))
     }
 }

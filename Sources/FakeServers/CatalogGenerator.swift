@@ -1,5 +1,4 @@
 import Foundation
-import Store
 
 extension FakeBackstage {
     /// A realistic catalog of final entities (as Backstage serves them) for tests and benchmarks:
@@ -7,7 +6,7 @@ extension FakeBackstage {
     /// with descriptions, tags, links, location annotations, per-kind specs and relations in both
     /// directions (lower-case `targetRef`s, sorted by type then target). Each entity serializes to
     /// roughly 1.5–2 KB. The same `count` and `seed` always give the same entities, uids included.
-    public static func generateCatalog(count: Int, seed: UInt64) -> [JSONValue] {
+    public static func generateCatalog(count: Int, seed: UInt64) -> [FakeJSON] {
         var generator = CatalogGenerator(seed: seed)
         return generator.generate(count: count)
     }
@@ -49,7 +48,7 @@ struct CatalogGenerator {
         }
     }
 
-    mutating func generate(count: Int) -> [JSONValue] {
+    mutating func generate(count: Int) -> [FakeJSON] {
         let counts = KindCounts(total: count)
         makeGroups(counts.groups)
         makeUsers(counts.users)
@@ -316,10 +315,10 @@ struct CatalogGenerator {
         }
     }
 
-    private mutating func commonMetadata(kind: String, name: String, repository: String) -> [String: JSONValue] {
+    private mutating func commonMetadata(kind: String, name: String, repository: String) -> [String: FakeJSON] {
         let repo = "https://github.com/acme/\(repository)"
         let file = kind == "User" || kind == "Group" ? "org/\(name.lowercased()).yaml" : "catalog-info.yaml"
-        var annotations: [String: JSONValue] = [
+        var annotations: [String: FakeJSON] = [
             "backstage.io/managed-by-location": .string("url:\(repo)/blob/main/\(file)"),
             "backstage.io/managed-by-origin-location": .string("url:https://github.com/acme/backstage-catalog/blob/main/all.yaml"),
             "backstage.io/view-url": .string("\(repo)/blob/main/\(file)"),
@@ -333,7 +332,7 @@ struct CatalogGenerator {
                 annotations["pagerduty.com/service-id"] = .string("P\(String(random.next() % 1_000_000_000, radix: 36).uppercased())")
             }
         }
-        var metadata: [String: JSONValue] = [
+        var metadata: [String: FakeJSON] = [
             "description": .string(Words.description(for: kind, name: name, random: &random)),
             "annotations": .object(annotations),
         ]
@@ -344,7 +343,7 @@ struct CatalogGenerator {
             metadata["title"] = .string(Words.title(name))
         }
         if kind == "Component" || kind == "API" || kind == "System" {
-            var links: [JSONValue] = [
+            var links: [FakeJSON] = [
                 ["url": .string(repo), "title": "Repository", "icon": "github"],
                 ["url": .string("https://runbooks.acme.example.com/\(name.lowercased())"), "title": "Runbook"],
             ]
@@ -439,8 +438,8 @@ struct EntityDraft {
     let namespace: String
     let name: String
     let uid: String
-    var metadata: [String: JSONValue] = [:]
-    var spec: [String: JSONValue] = [:]
+    var metadata: [String: FakeJSON] = [:]
+    var spec: [String: FakeJSON] = [:]
     var relations: Set<Relation> = []
 
     /// The canonical lower-case ref, as relation targets hold it.
@@ -451,11 +450,11 @@ struct EntityDraft {
         self.namespace = namespace
         self.name = name
         self.uid = uid
-        ref = EntityRef(kind: kind, namespace: namespace, name: name).description
+        ref = BackstageRef(kind: kind, namespace: namespace, name: name).description
     }
 
     /// The final entity without its etag.
-    func render() -> JSONValue {
+    func render() -> FakeJSON {
         var metadata = self.metadata
         metadata["namespace"] = .string(namespace)
         metadata["name"] = .string(name)

@@ -1,17 +1,25 @@
+import CCrypto
 import Foundation
-import Store
 
-/// Etags of final entities: the content hash of the entity without `metadata.uid` and
-/// `metadata.etag`, as Backstage hashes the stitched entity before setting either.
+/// Etags of final entities as Backstage's stitcher makes them (reference: descriptor processing
+/// §9, catalog API §5.2): `generateStableHash`, the SHA-1 hex of the entity's key-sorted JSON,
+/// computed before `metadata.uid` and `metadata.etag` are set.
 enum EntityEtags {
-    /// The etag `entity` should carry: `ContentHash(canonicalOf:)` of the entity without its
-    /// identity (computed over `EntityJSON`, which writes the same canonical bytes faster).
-    static func etag(of entity: JSONValue) -> String {
-        ContentHash(of: EntityJSON.bytes(withoutIdentity(entity))).hex
+    /// The etag `entity` should carry: the SHA-1 of its sorted JSON without uid and etag.
+    static func etag(of entity: FakeJSON) -> String {
+        let text = FakeJSON.bytes(withoutIdentity(entity))
+        var digest = [UInt8](repeating: 0, count: Int(SHA_DIGEST_LENGTH))
+        text.withUnsafeBufferPointer { input in
+            _ = SHA1(input.baseAddress, input.count, &digest)
+        }
+        return digest.map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
     }
 
     /// `entity` with `metadata.uid` and `metadata.etag` removed.
-    static func withoutIdentity(_ entity: JSONValue) -> JSONValue {
+    static func withoutIdentity(_ entity: FakeJSON) -> FakeJSON {
         guard case .object(var root) = entity, case .object(var metadata)? = root["metadata"] else { return entity }
         metadata["uid"] = nil
         metadata["etag"] = nil
@@ -20,7 +28,7 @@ enum EntityEtags {
     }
 
     /// `entity` with `metadata.etag` set.
-    static func setting(etag: String, on entity: JSONValue) -> JSONValue {
+    static func setting(etag: String, on entity: FakeJSON) -> FakeJSON {
         guard case .object(var root) = entity, case .object(var metadata)? = root["metadata"] else { return entity }
         metadata["etag"] = .string(etag)
         root["metadata"] = .object(metadata)
@@ -28,7 +36,7 @@ enum EntityEtags {
     }
 
     /// Every entity with its etag set, hashed on all cores.
-    static func stamped(_ entities: [JSONValue]) -> [JSONValue] {
+    static func stamped(_ entities: [FakeJSON]) -> [FakeJSON] {
         Parallel.map(entities) { setting(etag: etag(of: $0), on: $0) }
     }
 }

@@ -1,4 +1,3 @@
-import Store
 
 /// The query-string filter of the catalog (reference §1.8): each `filter` parameter is a set of
 /// comma-separated statements that are AND-ed, separate parameters are OR-ed, a key repeated in a
@@ -54,7 +53,7 @@ struct EntityFilter {
         self.sets = sets
     }
 
-    func matches(_ entity: JSONValue) -> Bool {
+    func matches(_ entity: FakeJSON) -> Bool {
         sets.contains { conditions in
             conditions.allSatisfy { condition in
                 let stored = EntitySearch.values(forKey: condition.key, in: entity)

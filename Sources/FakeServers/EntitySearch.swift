@@ -1,4 +1,3 @@
-import Store
 
 /// What Backstage's search table holds for an entity key (reference §1.8), computed on demand:
 /// every leaf path lower-cased, arrays of primitives as both `path=item` and `path.item=true`,
@@ -9,7 +8,7 @@ enum EntitySearch {
 
     /// The lower-cased values stored under `key` (lower-case already); `nil` elements are present
     /// but NULL. Empty when the entity has no such key.
-    static func values(forKey key: String, in entity: JSONValue) -> [String?] {
+    static func values(forKey key: String, in entity: FakeJSON) -> [String?] {
         var found: [String?] = []
         if key.hasPrefix("relations.") {
             let type = key.dropFirst("relations.".count)
@@ -31,11 +30,11 @@ enum EntitySearch {
     }
 
     /// Whether `entity` has `key` at all.
-    static func has(key: String, in entity: JSONValue) -> Bool {
+    static func has(key: String, in entity: FakeJSON) -> Bool {
         !values(forKey: key, in: entity).isEmpty
     }
 
-    private static func collect(member: String, value: JSONValue, rest: Substring, into found: inout [String?]) {
+    private static func collect(member: String, value: FakeJSON, rest: Substring, into found: inout [String?]) {
         if rest == member {
             leaf(value, into: &found)
             return
@@ -45,7 +44,7 @@ enum EntitySearch {
         descend(value, rest: rest.dropFirst(member.count + 1), into: &found)
     }
 
-    private static func descend(_ node: JSONValue, rest: Substring, into found: inout [String?]) {
+    private static func descend(_ node: FakeJSON, rest: Substring, into found: inout [String?]) {
         switch node {
         case .object(let members):
             for (member, value) in members { collect(member: member.lowercased(), value: value, rest: rest, into: &found) }
@@ -63,7 +62,7 @@ enum EntitySearch {
         }
     }
 
-    private static func leaf(_ value: JSONValue, into found: inout [String?]) {
+    private static func leaf(_ value: FakeJSON, into found: inout [String?]) {
         switch value {
         case .object:
             return
@@ -79,7 +78,7 @@ enum EntitySearch {
     }
 
     /// A scalar as the search table prints it (lower-cased); nil for null.
-    private static func scalarText(_ value: JSONValue) -> String? {
+    private static func scalarText(_ value: FakeJSON) -> String? {
         switch value {
         case .string(let text): return text.lowercased()
         case .bool(let flag): return flag ? "true" : "false"

@@ -1,4 +1,3 @@
-import Store
 
 /// The fake catalog's final entities: each with its JSON bytes serialized once (a mutation
 /// replaces the row, and with it the bytes), indexed by uid, by ref, and in uid order overall and
@@ -7,22 +6,22 @@ final class EntityTable {
     /// One stored entity.
     struct Row {
         let uid: String
-        let ref: EntityRef
+        let ref: BackstageRef
         /// `ref.description`, the by-refs lookup key, computed once.
         let refText: String
         /// Lower-case kind, the key of the per-kind index.
         let kind: String
-        let entity: JSONValue
+        let entity: FakeJSON
         /// The serialized entity, copied verbatim into pages.
         let json: [UInt8]
 
-        init(entity: JSONValue, uid: String, ref: EntityRef) {
+        init(entity: FakeJSON, uid: String, ref: BackstageRef) {
             self.uid = uid
             self.ref = ref
             self.refText = ref.description
             self.kind = ref.kind
             self.entity = entity
-            self.json = EntityJSON.bytes(entity)
+            self.json = FakeJSON.bytes(entity)
         }
     }
 
@@ -38,7 +37,7 @@ final class EntityTable {
     /// Looks a ref up by its canonical lower-case text, verbatim (as by-refs does).
     func row(refText: String) -> Row? { uidByRef[refText].flatMap { rows[$0] } }
 
-    func row(ref: EntityRef) -> Row? { row(refText: ref.description) }
+    func row(ref: BackstageRef) -> Row? { row(refText: ref.description) }
 
     /// Adds or replaces a row. A row with the same ref and another uid is removed first.
     func insert(_ row: Row) {

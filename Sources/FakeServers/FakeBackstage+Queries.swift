@@ -1,5 +1,4 @@
 import Foundation
-import Store
 
 extension FakeBackstage {
     /// `GET /entities/by-query` (reference §1.2): keyset pages in uid order, the filter and
@@ -48,9 +47,9 @@ extension FakeBackstage {
     /// not stored under exactly that lower-case text (or do not match the `filter` parameter).
     func serveByRefs(_ request: HTTPRequest) throws(BackstageError) -> HTTPResponse {
         let malformed = "Malformed request body (did you remember to specify an application/json content type?)"
-        let body: JSONValue
+        let body: FakeJSON
         do {
-            body = try CanonicalJSON.parse([UInt8](request.body))
+            body = try FakeJSON.parse([UInt8](request.body))
         } catch {
             throw .input("\(malformed), \(error.message)")
         }
@@ -105,7 +104,7 @@ extension FakeBackstage {
         if let limit, limit <= 0 { throw .input("Invalid limit, must be greater than zero") }
         if let after = request.queryValue("after") {
             guard !after.isEmpty, let data = Data(base64Encoded: after),
-                  let json = try? CanonicalJSON.parse([UInt8](data)),
+                  let json = try? FakeJSON.parse([UInt8](data)),
                   let afterLimit = json["limit"]?.numberValue, let afterOffset = json["offset"]?.numberValue
             else { throw .input("Malformed after cursor, could not be parsed") }
             limit = limit ?? Int(afterLimit)
@@ -127,7 +126,7 @@ extension FakeBackstage {
             let start = min(rows.count, offset ?? 0)
             let end = limit.map { min(rows.count, start + $0) } ?? rows.count
             if end < rows.count, let limit {
-                let next = CanonicalJSON.bytes(["limit": .number(Double(limit)), "offset": .number(Double(end))])
+                let next = FakeJSON.bytes(["limit": .number(Double(limit)), "offset": .number(Double(end))])
                 var query = request.query.filter { $0.name != "after" && $0.name != "offset" }
                 query.append((name: "after", value: Data(next).base64EncodedString()))
                 headers.append(("Link", "</entities\(QueryString.encode(query))>; rel=\"next\""))
@@ -149,7 +148,7 @@ extension FakeBackstage {
         for (index, row) in rows.enumerated() {
             if index > 0 { body.append(UInt8(ascii: ",")) }
             if let projection {
-                body.append(contentsOf: EntityJSON.bytes(projection.apply(row.entity)))
+                body.append(contentsOf: FakeJSON.bytes(projection.apply(row.entity)))
             } else {
                 body.append(contentsOf: row.json)
             }

@@ -1,5 +1,4 @@
 import Foundation
-import Store
 
 extension FakeBackstage {
     /// Answers one request: admin routes (when enabled), then the catalog routes with faults,
@@ -83,7 +82,7 @@ extension FakeBackstage {
         case .byRefs: return try serveByRefs(request)
         case .entities: return try serveEntities(request)
         case .byName(let kind, let namespace, let name):
-            let ref = EntityRef(kind: kind, namespace: namespace, name: name)
+            let ref = BackstageRef(kind: kind, namespace: namespace, name: name)
             guard let json = withTable({ $0.row(ref: ref)?.json }) else {
                 throw .notFound("No entity named '\(name)' found, with kind '\(kind)' in namespace '\(namespace)'")
             }
@@ -150,9 +149,9 @@ enum CatalogRoute {
                 for set in parsed.sets { for condition in set where condition.key == "kind" { kinds.formUnion(condition.values) } }
             }
         case .byRefs:
-            if let body = try? CanonicalJSON.parse([UInt8](request.body)) {
+            if let body = try? FakeJSON.parse([UInt8](request.body)) {
                 for ref in body["entityRefs"]?.arrayValue ?? [] {
-                    if let text = ref.stringValue, let parsed = EntityRef(parsing: text) { kinds.insert(parsed.kind) }
+                    if let text = ref.stringValue, let parsed = BackstageRef(parsing: text) { kinds.insert(parsed.kind) }
                 }
             }
         case .byName(let kind, _, _):

@@ -1,6 +1,4 @@
-import Fetch
 import Foundation
-import Store
 
 /// A loopback fake of the Backstage catalog API (reference §8) serving final entities under
 /// `/api/catalog`: keyset-paged `by-query` with filters, projection and cursors, `by-refs`,
@@ -51,7 +49,7 @@ public final class FakeBackstage: @unchecked Sendable {
     private var log: [LoggedRequest] = []
 
     /// Loads `entities` (final entities; see `load`) and starts serving.
-    public init(configuration: Configuration = Configuration(), entities: [JSONValue] = []) throws {
+    public init(configuration: Configuration = Configuration(), entities: [FakeJSON] = []) throws {
         self.configuration = configuration
         uidRandom = SeededRandom(seed: configuration.uidSeed ?? UInt64.random(in: .min ... .max))
         try load(entities)
@@ -86,13 +84,13 @@ public final class FakeBackstage: @unchecked Sendable {
     /// it has one that is not taken (otherwise it gets a new one) and its `metadata.etag` when it
     /// has one (otherwise the content hash). `metadata.namespace` defaults to `default`. An entity
     /// whose ref is already stored is upserted instead.
-    public func load(_ entities: [JSONValue]) throws(InvalidEntity) {
+    public func load(_ entities: [FakeJSON]) throws(InvalidEntity) {
         // Normalizing and reading refs is per-entity work: spread it over the cores.
-        typealias Prepared = (entity: JSONValue, ref: EntityRef, refText: String, uid: String?)
+        typealias Prepared = (entity: FakeJSON, ref: BackstageRef, refText: String, uid: String?)
         let prepared = Parallel.map(entities) { entity -> Result<Prepared, InvalidEntity> in
             do throws(InvalidEntity) {
                 let normalized = try Self.normalized(entity)
-                guard let ref = EntityRef(entity: normalized) else { throw InvalidEntity(description: "no kind or name") }
+                guard let ref = BackstageRef(entity: normalized) else { throw InvalidEntity(description: "no kind or name") }
                 return .success((normalized, ref, ref.description, normalized[path: ["metadata", "uid"]]?.stringValue))
             } catch {
                 return .failure(error)
@@ -102,8 +100,8 @@ public final class FakeBackstage: @unchecked Sendable {
         valid.reserveCapacity(prepared.count)
         for item in prepared { valid.append(try item.get()) }
 
-        var fresh: [(entity: JSONValue, uid: String, ref: EntityRef)] = []
-        var updates: [JSONValue] = []
+        var fresh: [(entity: FakeJSON, uid: String, ref: BackstageRef)] = []
+        var updates: [FakeJSON] = []
         var seenRefs = Set<String>(minimumCapacity: valid.count)
         var seenUIDs = Set<String>(minimumCapacity: valid.count)
         lock.withLock {
@@ -135,9 +133,9 @@ public final class FakeBackstage: @unchecked Sendable {
     /// new ref keeps the entity's `metadata.uid` if given and free, else gets a new v4 uid.
     /// Returns the entity as now served.
     @discardableResult
-    public func upsert(_ entity: JSONValue) throws(InvalidEntity) -> JSONValue {
+    public func upsert(_ entity: FakeJSON) throws(InvalidEntity) -> FakeJSON {
         let normalized = try Self.normalized(entity)
-        guard let ref = EntityRef(entity: normalized) else { throw InvalidEntity(description: "no kind or name") }
+        guard let ref = BackstageRef(entity: normalized) else { throw InvalidEntity(description: "no kind or name") }
         let content = EntityEtags.withoutIdentity(normalized)
         return lock.withLock {
             let uid: String
@@ -156,10 +154,12 @@ public final class FakeBackstage: @unchecked Sendable {
         }
     }
 
-    /// Removes an entity; false when there was none.
+    /// Removes the entity with the ref `ref` (`kind:namespace/name`, any case); false when
+    /// there was none.
     @discardableResult
-    public func delete(_ ref: EntityRef) -> Bool {
-        lock.withLock {
+    public func delete(_ ref: String) -> Bool {
+        guard let ref = BackstageRef(parsing: ref) else { return false }
+        return lock.withLock {
             guard let row = table.row(ref: ref) else { return false }
             table.remove(uid: row.uid)
             return true
@@ -169,8 +169,9 @@ public final class FakeBackstage: @unchecked Sendable {
     /// Deletes and re-adds an entity, so it comes back with a new uid (same content and etag), as
     /// after an unregister and re-register. Returns the new entity, or nil when there was none.
     @discardableResult
-    public func recreate(_ ref: EntityRef) -> JSONValue? {
-        lock.withLock {
+    public func recreate(_ ref: String) -> FakeJSON? {
+        guard let ref = BackstageRef(parsing: ref) else { return nil }
+        return lock.withLock {
             guard let row = table.row(ref: ref) else { return nil }
             table.remove(uid: row.uid)
             var uid = uidRandom.uuidV4()
@@ -181,13 +182,14 @@ public final class FakeBackstage: @unchecked Sendable {
         }
     }
 
-    /// The entity as served, or nil.
-    public func entity(_ ref: EntityRef) -> JSONValue? {
-        lock.withLock { table.row(ref: ref)?.entity }
+    /// The entity with the ref `ref` as served, or nil.
+    public func entity(_ ref: String) -> FakeJSON? {
+        guard let ref = BackstageRef(parsing: ref) else { return nil }
+        return lock.withLock { table.row(ref: ref)?.entity }
     }
 
     /// Every entity, in uid order.
-    public var allEntities: [JSONValue] {
+    public var allEntities: [FakeJSON] {
         lock.withLock { table.allRows.map(\.entity) }
     }
 
@@ -198,11 +200,6 @@ public final class FakeBackstage: @unchecked Sendable {
     /// Removes every entity.
     public func removeAll() {
         lock.withLock { table.removeAll() }
-    }
-
-    /// Materializes raw descriptors with `Fetch.CatalogProcessor` and loads the result.
-    public func addDescriptors(_ descriptors: [JSONValue], locations: [String]) throws(InvalidEntity) {
-        try load(CatalogProcessor.materialize(descriptors, locations: locations))
     }
 
     /// Changes `metadata.description` of `percent`% of the entities (chosen by `seed`), so they get
@@ -226,7 +223,7 @@ public final class FakeBackstage: @unchecked Sendable {
     }
 
     /// `metadata.namespace` defaulted, as Backstage's DefaultNamespaceEntityPolicy does.
-    private static func normalized(_ entity: JSONValue) throws(InvalidEntity) -> JSONValue {
+    private static func normalized(_ entity: FakeJSON) throws(InvalidEntity) -> FakeJSON {
         guard case .object(var root) = entity else { throw InvalidEntity(description: "entity is not an object") }
         guard case .object(var metadata)? = root["metadata"] else { throw InvalidEntity(description: "entity has no metadata") }
         if !(metadata["namespace"]?.stringValue ?? "").isEmpty { return entity }
@@ -235,7 +232,7 @@ public final class FakeBackstage: @unchecked Sendable {
         return .object(root)
     }
 
-    private static func setting(uid: String, on entity: JSONValue) -> JSONValue {
+    private static func setting(uid: String, on entity: FakeJSON) -> FakeJSON {
         guard case .object(var root) = entity, case .object(var metadata)? = root["metadata"] else { return entity }
         metadata["uid"] = .string(uid)
         root["metadata"] = .object(metadata)

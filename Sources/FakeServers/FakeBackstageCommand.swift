@@ -1,5 +1,4 @@
 import Foundation
-import Store
 
 /// `mirrorctl-fakes backstage …`: serves a generated catalog for benchmark scripts until SIGTERM or
 /// SIGINT, or until stdin reaches EOF when stdin is a pipe (so a dying parent takes the fake with

@@ -1,5 +1,4 @@
 import Foundation
-import Store
 
 /// The inspection and control API for tests: read the state, edit it behind the API's back,
 /// tune limits and inject faults. Every method is thread-safe.
@@ -26,7 +25,7 @@ extension FakePort {
     /// Creates a blueprint without HTTP, with the API's validation. `permissive` blueprints accept
     /// any property and any undeclared relation (targets of undeclared relations are not checked).
     @discardableResult
-    public func createBlueprint(_ definition: JSONValue, permissive: Bool = false) throws(FakePortError) -> FakePortBlueprint {
+    public func createBlueprint(_ definition: FakeJSON, permissive: Bool = false) throws(FakePortError) -> FakePortBlueprint {
         try lockedThrowing { () throws(FakePortError) in
             guard let body = definition.objectValue else { throw FakePortError.invalid("blueprint must be object") }
             return try insertBlueprint(body, permissive: permissive, actor: "admin", now: FakePortClock.iso8601(clock.now()))
@@ -47,7 +46,7 @@ extension FakePort {
     /// …/entities?upsert=true[&merge=true]`), e.g. to seed state or simulate another writer.
     @discardableResult
     public func upsertEntity(
-        blueprint: String, _ body: JSONValue, merge: Bool = false, createMissingRelatedEntities: Bool = false,
+        blueprint: String, _ body: FakeJSON, merge: Bool = false, createMissingRelatedEntities: Bool = false,
         clientId: String = "admin", userAgent: String? = nil
     ) throws(FakePortError) -> FakePortEntity {
         try lockedThrowing { () throws(FakePortError) in

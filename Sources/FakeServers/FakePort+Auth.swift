@@ -1,5 +1,4 @@
 import Foundation
-import Store
 
 extension FakePort {
     /// `POST /v1/auth/access_token` (port-api.md §2.1). Call with the lock held.
@@ -35,11 +34,11 @@ extension FakePort {
     }
 
     /// The body as a JSON object: empty or non-object → 422, unparsable → 400.
-    func jsonObject(_ request: HTTPRequest) throws(FakePortError) -> [String: JSONValue] {
+    func jsonObject(_ request: HTTPRequest) throws(FakePortError) -> [String: FakeJSON] {
         guard !request.body.isEmpty else { throw .invalid("body must be object") }
-        let value: JSONValue
+        let value: FakeJSON
         do {
-            value = try CanonicalJSON.parse([UInt8](request.body))
+            value = try FakeJSON.parse([UInt8](request.body))
         } catch {
             throw FakePortError(status: 400, code: "bad_request", message: "Body is not valid JSON: \(error.message)")
         }

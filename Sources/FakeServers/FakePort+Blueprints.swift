@@ -1,4 +1,3 @@
-import Store
 
 /// Blueprint routes (port-api.md §4). All methods run with the lock held.
 extension FakePort {
@@ -66,7 +65,7 @@ extension FakePort {
     }
 
     /// Validates and stores a new blueprint (POST and `createBlueprint(_:)`).
-    func insertBlueprint(_ body: [String: JSONValue], permissive: Bool, actor: String, now: String)
+    func insertBlueprint(_ body: [String: FakeJSON], permissive: Bool, actor: String, now: String)
         throws(FakePortError) -> FakePortBlueprint
     {
         guard let identifier = body["identifier"]?.stringValue else {
@@ -90,14 +89,14 @@ extension FakePort {
         }
     }
 
-    private func checkSameIdentifier(_ body: [String: JSONValue], _ identifier: String) throws(FakePortError) {
+    private func checkSameIdentifier(_ body: [String: FakeJSON], _ identifier: String) throws(FakePortError) {
         if let given = body["identifier"], given.stringValue != identifier {
             throw .invalid("body/identifier must equal the blueprint identifier in the path (renaming is not supported by the fake)")
         }
     }
 
     /// RFC 7386: objects merge key by key, `null` deletes, anything else replaces.
-    static func mergePatch(_ patch: JSONValue, onto target: JSONValue) -> JSONValue {
+    static func mergePatch(_ patch: FakeJSON, onto target: FakeJSON) -> FakeJSON {
         guard let changes = patch.objectValue else { return patch }
         var members = target.objectValue ?? [:]
         for (key, value) in changes {

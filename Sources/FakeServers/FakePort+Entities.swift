@@ -1,4 +1,3 @@
-import Store
 
 /// Entity routes (port-api.md §5.3–§5.8). All methods run with the lock held.
 extension FakePort {
@@ -26,8 +25,8 @@ extension FakePort {
             }
         }
         let writer = try writer(bp, FakePortEntityWriter.mode(for: options), options, context, autoCreate: true)
-        var entities: [JSONValue] = []
-        var errors: [JSONValue] = []
+        var entities: [FakeJSON] = []
+        var errors: [FakeJSON] = []
         for (index, item) in items.enumerated() {
             let identifier = item["identifier"]?.stringValue
             do {
@@ -51,33 +50,6 @@ extension FakePort {
         _ = try existingBlueprint(bp)
         let entity = try existingEntity(bp, id)
         return .ok(["entity": FakePortProjection(query: context.request).apply(entity.json)])
-    }
-
-    func listEntities(_ bp: String, _ context: FakePortContext) throws(FakePortError) -> FakePortReply {
-        _ = try existingBlueprint(bp)
-        let projection = FakePortProjection(query: context.request)
-        return .ok(["entities": .array(store.sortedEntities(bp).map { projection.apply($0.json) })])
-    }
-
-    func countEntities(_ bp: String) throws(FakePortError) -> FakePortReply {
-        _ = try existingBlueprint(bp)
-        return .ok(["count": .number(Double(store.count(bp)))])
-    }
-
-    /// `PUT …/entities/{id}`: full replace of an existing entity, 200 `{ok, entity}`.
-    func replaceEntity(_ bp: String, _ id: String, _ context: FakePortContext) throws(FakePortError) -> FakePortReply {
-        let options = try FakePortWriteOptions(context.request)
-        let body = try jsonObject(context.request)
-        let result = try writer(bp, .replace(existing: id), options, context, autoCreate: false).write(.object(body), into: &store)
-        return .ok(["entity": result.entity.json])
-    }
-
-    /// `PATCH …/entities/{id}`: partial update with a closed body, 200 `{ok, entity}`.
-    func patchEntity(_ bp: String, _ id: String, _ context: FakePortContext) throws(FakePortError) -> FakePortReply {
-        let options = try FakePortWriteOptions(context.request)
-        let body = try jsonObject(context.request)
-        let result = try writer(bp, .patch(existing: id), options, context, autoCreate: false).write(.object(body), into: &store)
-        return .ok(["entity": result.entity.json])
     }
 
     /// `DELETE …/entities/{id}?delete_dependents`: 403 `required_relation` while entities hold a
@@ -106,17 +78,6 @@ extension FakePort {
         }
         try delete(ids.map { (bp, $0) }, dependents: deleteDependents)
         return .ok(["deletedEntities": .array(ids.map { .string($0) })])
-    }
-
-    /// `DELETE /v1/blueprints/{bp}/all-entities[?delete_blueprint=true]`: done at once; answers
-    /// with a `migrationId` as Port's asynchronous version does.
-    func deleteAllEntities(_ bp: String, _ context: FakePortContext) throws(FakePortError) -> FakePortReply {
-        let deleteBlueprint = try FakePortWriteOptions.flag("delete_blueprint", context.request)
-        _ = try existingBlueprint(bp)
-        if deleteBlueprint { try checkNotTargeted(bp) }
-        try delete(store.sortedEntities(bp).map { (bp, $0.identifier) }, dependents: false)
-        if deleteBlueprint { store.blueprints[bp] = nil }
-        return .ok(["migrationId": .string("migration_" + String(UInt64.random(in: 0...UInt64.max), radix: 36))])
     }
 
     // MARK: - Helpers

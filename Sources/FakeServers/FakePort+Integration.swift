@@ -1,11 +1,10 @@
 import Foundation
-import Store
 
 /// `GET /v1/integration/{identifier}`: Port's integration object, whose `config` holds the
 /// Ocean mapping (port-api.md §6.1). Tests set integrations with `setIntegration`.
 extension FakePort {
     /// Creates or replaces integration `identifier` with `config` (a port-app-config as JSON).
-    public func setIntegration(_ identifier: String, config: JSONValue) {
+    public func setIntegration(_ identifier: String, config: FakeJSON) {
         locked {
             let now = FakePortClock.iso8601(clock.now())
             integrations[identifier] = [

@@ -1,5 +1,4 @@
 import Foundation
-import Store
 
 /// Search routes (port-api.md §5.9). All methods run with the lock held.
 extension FakePort {
@@ -47,12 +46,12 @@ extension FakePort {
             }
             page.append(entity)
         }
-        var members: [String: JSONValue] = ["entities": .array(page.map { projection.apply($0.json) })]
+        var members: [String: FakeJSON] = ["entities": .array(page.map { projection.apply($0.json) })]
         if more, let last = page.last { members["next"] = .string(Self.encodeCursor(last.identifier)) }
         return .ok(members)
     }
 
-    private func strings(_ value: JSONValue?, _ name: String) throws(FakePortError) -> [String] {
+    private func strings(_ value: FakeJSON?, _ name: String) throws(FakePortError) -> [String] {
         guard let value else { return [] }
         guard let items = value.arrayValue else { throw .invalid("body/\(name) must be array") }
         var result: [String] = []

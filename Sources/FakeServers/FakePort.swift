@@ -1,5 +1,4 @@
 import Foundation
-import Store
 
 /// A fake of Port's REST API (see /work/shared/reference/port-api.md §9) for tests and benchmarks:
 /// tokens, blueprints, entity upserts/bulk/delete/search with Port's validation, rate limiting,
@@ -23,7 +22,7 @@ public final class FakePort: @unchecked Sendable {
     var log = FakePortRequestLog()
     var store = FakePortStore()
     var forcedFailures: [String: FakePortError] = [:]
-    var integrations: [String: JSONValue] = [:]
+    var integrations: [String: FakeJSON] = [:]
     private var server: HTTPServer?
 
     /// A fake not bound to any socket; feed it with `handle(_:)` or call `start()`.
@@ -143,14 +142,9 @@ public final class FakePort: @unchecked Sendable {
         case .deleteBlueprint(let bp): return try deleteBlueprint(bp)
         case .createEntity(let bp): return try createEntity(bp, context)
         case .bulkCreate(let bp): return try bulkCreate(bp, context)
-        case .listEntities(let bp): return try listEntities(bp, context)
-        case .countEntities(let bp): return try countEntities(bp)
         case .getEntity(let bp, let id): return try getEntity(bp, id, context)
-        case .replaceEntity(let bp, let id): return try replaceEntity(bp, id, context)
-        case .patchEntity(let bp, let id): return try patchEntity(bp, id, context)
         case .deleteEntity(let bp, let id): return try deleteEntity(bp, id, context)
         case .bulkDelete(let bp): return try bulkDelete(bp, context)
-        case .deleteAllEntities(let bp): return try deleteAllEntities(bp, context)
         case .searchBlueprint(let bp): return try searchBlueprint(bp, context)
         case .searchEntities: return try searchEntities(context)
         case .getIntegration(let id): return try getIntegration(id)
@@ -160,7 +154,7 @@ public final class FakePort: @unchecked Sendable {
     }
 
     private func adminEndpoint(_ route: FakePortRoute) -> HTTPResponse {
-        var body: JSONValue = ["ok": true]
+        var body: FakeJSON = ["ok": true]
         if route == .adminStats {
             var members = log.stats.json.objectValue ?? [:]
             members["ok"] = true
@@ -171,7 +165,7 @@ public final class FakePort: @unchecked Sendable {
         }
         return HTTPResponse(
             status: 200, headers: [("Content-Type", "application/json; charset=utf-8")],
-            body: Data(CanonicalJSON.bytes(body)))
+            body: Data(FakeJSON.bytes(body)))
     }
 
     /// Runs `body` with the lock held.

@@ -1,4 +1,3 @@
-import Store
 
 /// A relation declared on a blueprint.
 public struct FakePortRelation: Sendable, Equatable {
@@ -11,9 +10,9 @@ public struct FakePortRelation: Sendable, Equatable {
 public struct FakePortBlueprint: Sendable {
     public let identifier: String
     /// The definition without `identifier` and the bookkeeping fields, defaults filled in.
-    public internal(set) var definition: [String: JSONValue]
+    public internal(set) var definition: [String: FakeJSON]
     /// `schema.properties`: property id → property schema.
-    public internal(set) var properties: [String: JSONValue]
+    public internal(set) var properties: [String: FakeJSON]
     /// `schema.required`.
     public internal(set) var requiredProperties: [String]
     public internal(set) var relations: [String: FakePortRelation]
@@ -26,7 +25,7 @@ public struct FakePortBlueprint: Sendable {
     public internal(set) var updatedBy: String
 
     /// The blueprint as the API returns it.
-    public var json: JSONValue {
+    public var json: FakeJSON {
         var members = definition
         members["identifier"] = .string(identifier)
         members["createdAt"] = .string(createdAt)

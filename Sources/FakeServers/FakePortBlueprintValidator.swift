@@ -1,4 +1,3 @@
-import Store
 
 /// Checks a blueprint body against Port's rules (port-api.md §4.2, §4.3) and turns it into a
 /// `FakePortBlueprint`.
@@ -17,7 +16,7 @@ struct FakePortBlueprintValidator {
     /// Validates a complete definition. `previous` is the stored version on PUT/PATCH (keeps the
     /// bookkeeping, forbids changing a property's type).
     func blueprint(
-        identifier: String, body: [String: JSONValue], previous: FakePortBlueprint?, actor: String, now: String
+        identifier: String, body: [String: FakeJSON], previous: FakePortBlueprint?, actor: String, now: String
     ) throws(FakePortError) -> FakePortBlueprint {
         if let problem = FakePortIdentifier.blueprintProblem(identifier) {
             throw .invalid("body/identifier \(problem)")
@@ -50,8 +49,8 @@ struct FakePortBlueprintValidator {
             updatedAt: now, updatedBy: actor)
     }
 
-    private func schema(_ value: JSONValue?, previous: FakePortBlueprint?) throws(FakePortError)
-        -> ([String: JSONValue], [String])
+    private func schema(_ value: FakeJSON?, previous: FakePortBlueprint?) throws(FakePortError)
+        -> ([String: FakeJSON], [String])
     {
         guard let schema = value?.objectValue else { throw .invalid("body must have required property 'schema' (an object)") }
         for key in schema.keys where key != "properties" && key != "required" {
@@ -77,7 +76,7 @@ struct FakePortBlueprintValidator {
         return (properties, required)
     }
 
-    private func property(_ name: String, _ definition: JSONValue, previousType: String?) throws(FakePortError) {
+    private func property(_ name: String, _ definition: FakeJSON, previousType: String?) throws(FakePortError) {
         let at = "body/schema/properties/\(name)"
         if let problem = FakePortIdentifier.keyProblem(name) { throw .invalid("property name '\(name)' \(problem)") }
         guard let members = definition.objectValue else { throw .invalid("\(at) must be object") }
@@ -101,7 +100,7 @@ struct FakePortBlueprintValidator {
         }
     }
 
-    private func relations(_ value: JSONValue?, own: String) throws(FakePortError) -> [String: FakePortRelation] {
+    private func relations(_ value: FakeJSON?, own: String) throws(FakePortError) -> [String: FakePortRelation] {
         guard let value, !value.isNull else { return [:] }
         guard let members = value.objectValue else { throw .invalid("body/relations must be object") }
         var relations: [String: FakePortRelation] = [:]

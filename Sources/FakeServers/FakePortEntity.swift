@@ -1,4 +1,3 @@
-import Store
 
 /// A stored entity with Port's bookkeeping.
 public struct FakePortEntity: Sendable, Equatable {
@@ -7,9 +6,9 @@ public struct FakePortEntity: Sendable, Equatable {
     public var title: String?
     public var icon: String?
     public var team: [String]
-    public var properties: [String: JSONValue]
+    public var properties: [String: FakeJSON]
     /// Relation id → identifier, array of identifiers, or null. Values of `many` relations are arrays.
-    public var relations: [String: JSONValue]
+    public var relations: [String: FakeJSON]
     public var createdAt: String
     public var createdBy: String
     public var updatedAt: String
@@ -19,7 +18,7 @@ public struct FakePortEntity: Sendable, Equatable {
 
     public init(
         identifier: String, blueprint: String, title: String? = nil, icon: String? = nil, team: [String] = [],
-        properties: [String: JSONValue] = [:], relations: [String: JSONValue] = [:],
+        properties: [String: FakeJSON] = [:], relations: [String: FakeJSON] = [:],
         createdAt: String, createdBy: String, updatedAt: String? = nil, updatedBy: String? = nil,
         datasource: String? = nil
     ) {
@@ -38,8 +37,8 @@ public struct FakePortEntity: Sendable, Equatable {
     }
 
     /// The entity as the API returns it.
-    public var json: JSONValue {
-        var members: [String: JSONValue] = [
+    public var json: FakeJSON {
+        var members: [String: FakeJSON] = [
             "identifier": .string(identifier),
             "title": title.map { .string($0) } ?? .null,
             "team": .array(team.map { .string($0) }),
@@ -57,7 +56,7 @@ public struct FakePortEntity: Sendable, Equatable {
 
     /// The value a search rule's `property` names: `$identifier`, `$title`, `$blueprint`, `$team`,
     /// `$icon`, `$datasource`, `$createdAt`/`By`, `$updatedAt`/`By`, or a plain property. Nil when absent.
-    func searchValue(_ property: String) -> JSONValue? {
+    func searchValue(_ property: String) -> FakeJSON? {
         switch property {
         case "$identifier": return .string(identifier)
         case "$title": return title.map { .string($0) }

@@ -1,41 +1,27 @@
-import Store
 
 /// The fields an entity write provides; nil means "not in the body" (merges keep the stored value).
 struct FakePortEntityFields {
     var identifier: String?
     /// `.string` or `.null` when present.
-    var title: JSONValue?
-    var icon: JSONValue?
+    var title: FakeJSON?
+    var icon: FakeJSON?
     var team: [String]?
-    var properties: [String: JSONValue]?
-    var relations: [String: JSONValue]?
+    var properties: [String: FakeJSON]?
+    var relations: [String: FakeJSON]?
 
-    private static let patchKeys: Set<String> = ["identifier", "title", "icon", "team", "properties", "relations"]
-
-    /// Reads a body. The POST/PUT body tolerates unknown top-level keys (Ocean sends `blueprint`);
-    /// `strict` is PATCH's closed key set.
-    init(_ body: JSONValue, strict: Bool) throws(FakePortError) {
+    /// Reads a body. A POST body tolerates unknown top-level keys (Ocean sends `blueprint`).
+    init(_ body: FakeJSON) throws(FakePortError) {
         guard let members = body.objectValue else { throw .invalid("body must be object") }
-        if strict {
-            for key in members.keys where !Self.patchKeys.contains(key) {
-                throw .invalid("body must NOT have additional properties ('\(key)')")
-            }
-        }
         identifier = try Self.identifier(members["identifier"])
         title = try Self.optionalString(members["title"], "title")
         icon = try Self.optionalString(members["icon"], "icon")
         team = try Self.team(members["team"])
         properties = try Self.map(members["properties"], "properties")
         relations = try Self.map(members["relations"], "relations")
-        if strict, let properties {
-            for key in properties.keys {
-                if let problem = FakePortIdentifier.keyProblem(key) { throw .invalid("body/properties key '\(key)' \(problem)") }
-            }
-        }
     }
 
     /// A body's identifier problem, for checks that fail a whole bulk request.
-    static func identifierProblem(_ body: JSONValue) -> FakePortError? {
+    static func identifierProblem(_ body: FakeJSON) -> FakePortError? {
         guard let members = body.objectValue else { return .invalid("body/entities items must be object") }
         do {
             _ = try identifier(members["identifier"])
@@ -45,7 +31,7 @@ struct FakePortEntityFields {
         }
     }
 
-    private static func identifier(_ value: JSONValue?) throws(FakePortError) -> String? {
+    private static func identifier(_ value: FakeJSON?) throws(FakePortError) -> String? {
         switch value {
         case nil, .null?:
             return nil
@@ -60,7 +46,7 @@ struct FakePortEntityFields {
         }
     }
 
-    private static func optionalString(_ value: JSONValue?, _ name: String) throws(FakePortError) -> JSONValue? {
+    private static func optionalString(_ value: FakeJSON?, _ name: String) throws(FakePortError) -> FakeJSON? {
         switch value {
         case nil: return nil
         case .null?, .string?: return value
@@ -68,7 +54,7 @@ struct FakePortEntityFields {
         }
     }
 
-    private static func team(_ value: JSONValue?) throws(FakePortError) -> [String]? {
+    private static func team(_ value: FakeJSON?) throws(FakePortError) -> [String]? {
         switch value {
         case nil: return nil
         case .null?: return []
@@ -84,7 +70,7 @@ struct FakePortEntityFields {
         }
     }
 
-    private static func map(_ value: JSONValue?, _ name: String) throws(FakePortError) -> [String: JSONValue]? {
+    private static func map(_ value: FakeJSON?, _ name: String) throws(FakePortError) -> [String: FakeJSON]? {
         switch value {
         case nil: return nil
         case .null?: return [:]

@@ -1,4 +1,3 @@
-import Store
 
 /// Query options of an entity write (port-api.md §5.3). Absent booleans are false.
 struct FakePortWriteOptions {
@@ -27,17 +26,13 @@ struct FakePortWriteOptions {
 }
 
 /// Applies one entity write to the store with Port's semantics: create (409 when taken), upsert
-/// (replace), upsert+merge (provided fields only; properties and relations key by key), PUT and
-/// PATCH. Everything is validated before anything is written, so a failed write changes nothing.
+/// (replace) and upsert+merge (provided fields only; properties and relations key by key), the
+/// writes mirrorctl makes. Everything is validated before anything is written, so a failed write changes nothing.
 struct FakePortEntityWriter {
     enum Mode {
         case create
         case upsert
         case upsertMerge
-        /// PUT on an existing entity (may rename it).
-        case replace(existing: String)
-        /// PATCH on an existing entity (may rename it).
-        case patch(existing: String)
     }
 
     struct Result {
@@ -73,26 +68,14 @@ struct FakePortEntityWriter {
         options.upsert ? (options.merge ? .upsertMerge : .upsert) : .create
     }
 
-    func write(_ body: JSONValue, into store: inout FakePortStore) throws(FakePortError) -> Result {
+    func write(_ body: FakeJSON, into store: inout FakePortStore) throws(FakePortError) -> Result {
         let bp = blueprint.identifier
-        var isPatch = false
-        var storedId: String?
-        switch mode {
-        case .patch(let id): isPatch = true; storedId = id
-        case .replace(let id): storedId = id
-        default: break
-        }
-        let fields = try FakePortEntityFields(body, strict: isPatch)
-        let identifier = fields.identifier ?? storedId ?? Self.generatedIdentifier()
+        let fields = try FakePortEntityFields(body)
+        let identifier = fields.identifier ?? Self.generatedIdentifier()
         if let forced = forcedFailures[identifier] { throw forced }
 
-        let existing = store.entity(bp, storedId ?? identifier)
-        if let storedId {
-            guard existing != nil else { throw .notFound("Entity '\(storedId)' of blueprint '\(bp)' was not found") }
-            if identifier != storedId, store.entity(bp, identifier) != nil {
-                throw .taken("Entity '\(identifier)' of blueprint '\(bp)' already exists")
-            }
-        } else if case .create = mode, existing != nil {
+        let existing = store.entity(bp, identifier)
+        if case .create = mode, existing != nil {
             throw .taken("Entity '\(identifier)' of blueprint '\(bp)' already exists")
         }
 
@@ -107,7 +90,6 @@ struct FakePortEntityWriter {
                 "Related entity '\(first.identifier)' of blueprint '\(first.blueprint)' (relation '\(first.relation)') was not found")
         }
         if !validationOnly {
-            if let storedId, storedId != identifier { store.remove(bp, storedId) }
             for target in missing where store.entity(target.blueprint, target.identifier) == nil {
                 store.put(FakePortEntity(
                     identifier: target.identifier, blueprint: target.blueprint, title: target.identifier,
@@ -122,10 +104,7 @@ struct FakePortEntityWriter {
     /// (keeping the stored creation bookkeeping).
     private func build(identifier: String, fields: FakePortEntityFields, existing: FakePortEntity?) -> FakePortEntity {
         let merging: Bool
-        switch mode {
-        case .upsertMerge, .patch: merging = true
-        default: merging = false
-        }
+        if case .upsertMerge = mode { merging = true } else { merging = false }
         var entity: FakePortEntity
         if merging, let existing {
             entity = existing
@@ -148,8 +127,8 @@ struct FakePortEntityWriter {
     }
 
     /// Checks the provided relation values; `many` relations store arrays.
-    private func normalizedRelations(_ provided: [String: JSONValue]) throws(FakePortError) -> [String: JSONValue] {
-        var result: [String: JSONValue] = [:]
+    private func normalizedRelations(_ provided: [String: FakeJSON]) throws(FakePortError) -> [String: FakeJSON] {
+        var result: [String: FakeJSON] = [:]
         for (name, value) in provided {
             let declared = blueprint.relations[name]
             if declared == nil, !blueprint.permissive {
@@ -213,7 +192,7 @@ struct FakePortEntityWriter {
     }
 
     /// Targets of the provided, declared relations that do not exist (the entity itself counts as existing).
-    private func missingTargets(of entity: FakePortEntity, provided: [String: JSONValue], in store: FakePortStore)
+    private func missingTargets(of entity: FakePortEntity, provided: [String: FakeJSON], in store: FakePortStore)
         -> [MissingTarget]
     {
         var missing: [MissingTarget] = []

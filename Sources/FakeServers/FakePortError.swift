@@ -1,4 +1,3 @@
-import Store
 
 /// A failure the fake Port answers with: an HTTP status plus Port's error body
 /// `{"ok": false, "error": <code>, "message": <text>}` (port-api.md §3).
@@ -16,7 +15,7 @@ public struct FakePortError: Error, Sendable, Equatable, CustomStringConvertible
     public var description: String { "\(status) \(code): \(message)" }
 
     /// The JSON error body.
-    public var body: JSONValue { ["ok": false, "error": .string(code), "message": .string(message)] }
+    public var body: FakeJSON { ["ok": false, "error": .string(code), "message": .string(message)] }
 
     /// 422 `invalid_request`: the body or query does not match the route's schema.
     static func invalid(_ message: String) -> FakePortError {

@@ -1,5 +1,4 @@
 import Foundation
-import Store
 
 /// `include`/`exclude` projection of entity JSON (port-api.md §5.6, §5.9). Paths are entity-JSON
 /// paths (`identifier`, `properties.url`, `relations.owner`), `$`-prefixed meta-properties
@@ -30,9 +29,9 @@ struct FakePortProjection {
 
     var isEmpty: Bool { include.isEmpty && exclude.isEmpty }
 
-    func apply(_ entity: JSONValue) -> JSONValue {
+    func apply(_ entity: FakeJSON) -> FakeJSON {
         guard !isEmpty else { return entity }
-        var result: JSONValue = entity
+        var result: FakeJSON = entity
         if !include.isEmpty {
             result = .object([:])
             for path in include {
@@ -49,7 +48,7 @@ struct FakePortProjection {
         return topLevel.contains(text) ? [text] : ["properties", text]
     }
 
-    private static func set(_ value: JSONValue, at path: ArraySlice<String>, in target: inout JSONValue) {
+    private static func set(_ value: FakeJSON, at path: ArraySlice<String>, in target: inout FakeJSON) {
         guard let key = path.first, var members = target.objectValue else { return }
         if path.count == 1 {
             members[key] = value
@@ -62,7 +61,7 @@ struct FakePortProjection {
         target = .object(members)
     }
 
-    private static func remove(_ path: ArraySlice<String>, from target: inout JSONValue) {
+    private static func remove(_ path: ArraySlice<String>, from target: inout FakeJSON) {
         guard let key = path.first, var members = target.objectValue else { return }
         if path.count == 1 {
             members[key] = nil

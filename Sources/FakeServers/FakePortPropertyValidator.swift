@@ -1,11 +1,10 @@
 import Foundation
-import Store
 
 /// Checks one property value against its schema from the blueprint: `type`, `format`
 /// (url, email, date-time, labeled-url), `enum`, string/number/array bounds and array `items`.
 /// Returns a problem description, or nil when the value fits.
 enum FakePortPropertyValidator {
-    static func problem(_ value: JSONValue, schema: JSONValue, at path: String) -> String? {
+    static func problem(_ value: FakeJSON, schema: FakeJSON, at path: String) -> String? {
         guard let type = schema["type"]?.stringValue else { return nil }
         guard matches(type: type, value) else { return "\(path) must be \(type)" }
         if let allowed = schema["enum"]?.arrayValue, !allowed.contains(value) {
@@ -22,7 +21,7 @@ enum FakePortPropertyValidator {
         }
     }
 
-    private static func matches(type: String, _ value: JSONValue) -> Bool {
+    private static func matches(type: String, _ value: FakeJSON) -> Bool {
         switch (type, value) {
         case ("string", .string), ("number", .number), ("boolean", .bool), ("object", .object), ("array", .array):
             return true
@@ -31,7 +30,7 @@ enum FakePortPropertyValidator {
         }
     }
 
-    private static func stringProblem(_ text: String, schema: JSONValue, at path: String) -> String? {
+    private static func stringProblem(_ text: String, schema: FakeJSON, at path: String) -> String? {
         let length = text.unicodeScalars.count
         if let min = schema["minLength"]?.numberValue, Double(length) < min {
             return "\(path) must NOT have fewer than \(Int(min)) characters"
@@ -48,7 +47,7 @@ enum FakePortPropertyValidator {
         return nil
     }
 
-    private static func numberProblem(_ number: Double, schema: JSONValue, at path: String) -> String? {
+    private static func numberProblem(_ number: Double, schema: FakeJSON, at path: String) -> String? {
         if let min = schema["minimum"]?.numberValue, number < min { return "\(path) must be >= \(min)" }
         if let max = schema["maximum"]?.numberValue, number > max { return "\(path) must be <= \(max)" }
         if let min = schema["exclusiveMinimum"]?.numberValue, number <= min { return "\(path) must be > \(min)" }
@@ -56,7 +55,7 @@ enum FakePortPropertyValidator {
         return nil
     }
 
-    private static func arrayProblem(_ items: [JSONValue], schema: JSONValue, at path: String) -> String? {
+    private static func arrayProblem(_ items: [FakeJSON], schema: FakeJSON, at path: String) -> String? {
         if let min = schema["minItems"]?.numberValue, Double(items.count) < min {
             return "\(path) must NOT have fewer than \(Int(min)) items"
         }
@@ -73,7 +72,7 @@ enum FakePortPropertyValidator {
         return nil
     }
 
-    private static func formatProblem(_ format: String, _ value: JSONValue) -> String? {
+    private static func formatProblem(_ format: String, _ value: FakeJSON) -> String? {
         switch (format, value) {
         case ("url", .string(let text)):
             return isURL(text) ? nil : "must match format \"url\""

@@ -1,10 +1,9 @@
-import Store
 
 /// A search query (port-api.md §5.9): nested `and`/`or` groups of rules over meta-properties
 /// (`$identifier`, `$blueprint`, `$title`, `$team`, `$datasource`, `$updatedAt`, …) and plain properties.
 indirect enum FakePortQuery {
     case group(isAnd: Bool, rules: [FakePortQuery])
-    case rule(property: String, operator: String, value: JSONValue?)
+    case rule(property: String, operator: String, value: FakeJSON?)
 
     static let operators: Set<String> = [
         "=", "!=", "in", "notIn", "contains", "doesNotContains", "containsAny", "beginsWith", "doesNotBeginsWith",
@@ -13,7 +12,7 @@ indirect enum FakePortQuery {
     private static let valueless: Set<String> = ["isEmpty", "isNotEmpty"]
 
     /// Parses a `{combinator, rules}` object; `at` names it in messages (AJV style).
-    static func parse(_ json: JSONValue, at path: String) throws(FakePortError) -> FakePortQuery {
+    static func parse(_ json: FakeJSON, at path: String) throws(FakePortError) -> FakePortQuery {
         guard let members = json.objectValue else { throw .invalid("\(path) must be object") }
         guard let combinator = members["combinator"] else {
             throw .invalid("\"\(path)\" must have required property 'combinator'")
@@ -35,7 +34,7 @@ indirect enum FakePortQuery {
         return .group(isAnd: name == "and", rules: parsed)
     }
 
-    private static func rule(_ json: JSONValue, at path: String) throws(FakePortError) -> FakePortQuery {
+    private static func rule(_ json: FakeJSON, at path: String) throws(FakePortError) -> FakePortQuery {
         guard let members = json.objectValue else { throw .invalid("\(path) must be object") }
         guard let op = members["operator"]?.stringValue else { throw .invalid("\(path) must have required property 'operator'") }
         guard operators.contains(op) else {
@@ -61,8 +60,8 @@ indirect enum FakePortQuery {
         }
     }
 
-    private static func evaluate(_ op: String, _ actual: JSONValue?, _ expected: JSONValue) -> Bool {
-        let candidates: [JSONValue] = actual.map { $0.arrayValue ?? [$0] } ?? []
+    private static func evaluate(_ op: String, _ actual: FakeJSON?, _ expected: FakeJSON) -> Bool {
+        let candidates: [FakeJSON] = actual.map { $0.arrayValue ?? [$0] } ?? []
         let strings = candidates.compactMap(\.stringValue)
         switch op {
         case "=": return equals(actual, expected)
@@ -86,7 +85,7 @@ indirect enum FakePortQuery {
     }
 
     /// JSON equality; `null` matches an absent value; a scalar matches an array holding it.
-    private static func equals(_ actual: JSONValue?, _ expected: JSONValue) -> Bool {
+    private static func equals(_ actual: FakeJSON?, _ expected: FakeJSON) -> Bool {
         guard let actual else { return expected.isNull }
         if actual == expected { return true }
         if let items = actual.arrayValue, expected.arrayValue == nil { return items.contains(expected) }
@@ -94,13 +93,13 @@ indirect enum FakePortQuery {
     }
 
     /// Substring match on strings, element match on arrays; an array `value` means any of them.
-    private static func contains(_ candidates: [JSONValue], _ expected: JSONValue) -> Bool {
+    private static func contains(_ candidates: [FakeJSON], _ expected: FakeJSON) -> Bool {
         if let options = expected.arrayValue { return options.contains { contains(candidates, $0) } }
         guard let needle = expected.stringValue else { return candidates.contains(expected) }
         return candidates.contains { $0 == expected || ($0.stringValue?.contains(needle) ?? false) }
     }
 
-    private static func isEmpty(_ actual: JSONValue?) -> Bool {
+    private static func isEmpty(_ actual: FakeJSON?) -> Bool {
         switch actual {
         case nil, .null?: return true
         case .string(let text)?: return text.isEmpty
@@ -111,7 +110,7 @@ indirect enum FakePortQuery {
     }
 
     /// Numbers numerically; strings (ISO dates) lexically.
-    private static func compare(_ op: String, _ actual: JSONValue?, _ expected: JSONValue) -> Bool {
+    private static func compare(_ op: String, _ actual: FakeJSON?, _ expected: FakeJSON) -> Bool {
         let order: Int
         switch (actual, expected) {
         case (.number(let a)?, .number(let b)): order = a < b ? -1 : (a > b ? 1 : 0)
@@ -127,7 +126,7 @@ indirect enum FakePortQuery {
     }
 
     /// `{from, to}` (ISO strings, either may be absent); presets are not supported.
-    private static func between(_ actual: JSONValue?, _ expected: JSONValue) -> Bool {
+    private static func between(_ actual: FakeJSON?, _ expected: FakeJSON) -> Bool {
         guard let value = actual?.stringValue, expected.objectValue != nil else { return false }
         if let from = expected["from"]?.stringValue, value < from { return false }
         if let to = expected["to"]?.stringValue, value > to { return false }

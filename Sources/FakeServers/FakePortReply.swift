@@ -1,10 +1,9 @@
 import Foundation
-import Store
 
 /// A response being assembled by the fake, before the common headers are added.
 struct FakePortReply {
     var status: Int
-    var body: JSONValue?
+    var body: FakeJSON?
     var headers: [(String, String)] = []
     var fault: HTTPResponse.Fault?
     /// False leaves out the `x-ratelimit-*` headers (fault injection).
@@ -12,13 +11,13 @@ struct FakePortReply {
     /// Advertise `x-ratelimit-remaining: 0` (429s).
     var exhausted = false
 
-    init(status: Int, body: JSONValue?) {
+    init(status: Int, body: FakeJSON?) {
         self.status = status
         self.body = body
     }
 
     /// `{"ok": true, …members}`.
-    static func ok(_ members: [String: JSONValue], status: Int = 200) -> FakePortReply {
+    static func ok(_ members: [String: FakeJSON], status: Int = 200) -> FakePortReply {
         var all = members
         all["ok"] = true
         return FakePortReply(status: status, body: .object(all))
@@ -31,6 +30,6 @@ struct FakePortReply {
 
     var bodyData: Data {
         guard let body else { return Data() }
-        return Data(CanonicalJSON.bytes(body))
+        return Data(FakeJSON.bytes(body))
     }
 }

@@ -1,4 +1,3 @@
-import Store
 
 /// One request as the fake saw it.
 public struct FakePortRequestRecord: Sendable {
@@ -25,7 +24,7 @@ public struct FakePortStats: Sendable, Equatable {
     public init() {}
 
     /// `{requests, writes, routes: {template: count}}`, for the admin endpoint.
-    public var json: JSONValue {
+    public var json: FakeJSON {
         .object([
             "requests": .number(Double(totalRequests)),
             "writes": .number(Double(writeRequests)),

@@ -1,7 +1,9 @@
 import Foundation
 
 /// The Port routes the fake serves, recognized on the raw path; each path segment is
-/// percent-decoded only after splitting, so an identifier may contain `%2F`.
+/// percent-decoded only after splitting, so an identifier may contain `%2F`. These are the routes
+/// mirrorctl calls plus those the fake's own protocol tests drive (listing and replacing
+/// blueprints, reading and deleting one entity, the global search); others answer 404.
 enum FakePortRoute: Equatable {
     case accessToken
     case listBlueprints
@@ -10,16 +12,11 @@ enum FakePortRoute: Equatable {
     case replaceBlueprint(String)
     case patchBlueprint(String)
     case deleteBlueprint(String)
-    case listEntities(blueprint: String)
     case createEntity(blueprint: String)
     case bulkCreate(blueprint: String)
     case searchBlueprint(blueprint: String)
-    case countEntities(blueprint: String)
-    case deleteAllEntities(blueprint: String)
     case bulkDelete(blueprint: String)
     case getEntity(blueprint: String, identifier: String)
-    case replaceEntity(blueprint: String, identifier: String)
-    case patchEntity(blueprint: String, identifier: String)
     case deleteEntity(blueprint: String, identifier: String)
     case searchEntities
     case getIntegration(String)
@@ -66,10 +63,7 @@ enum FakePortRoute: Equatable {
         case ("PUT", 0): return .replaceBlueprint(blueprint)
         case ("PATCH", 0): return .patchBlueprint(blueprint)
         case ("DELETE", 0): return .deleteBlueprint(blueprint)
-        case ("GET", 1) where tail[0] == "entities": return .listEntities(blueprint: blueprint)
         case ("POST", 1) where tail[0] == "entities": return .createEntity(blueprint: blueprint)
-        case ("GET", 1) where tail[0] == "entities-count": return .countEntities(blueprint: blueprint)
-        case ("DELETE", 1) where tail[0] == "all-entities": return .deleteAllEntities(blueprint: blueprint)
         case ("POST", 2) where tail == ["entities", "bulk"]: return .bulkCreate(blueprint: blueprint)
         case ("POST", 2) where tail == ["entities", "search"]: return .searchBlueprint(blueprint: blueprint)
         case ("POST", 3) where tail == ["bulk", "entities", "delete"]: return .bulkDelete(blueprint: blueprint)
@@ -77,8 +71,6 @@ enum FakePortRoute: Equatable {
             let identifier = tail[1]
             switch method {
             case "GET": return .getEntity(blueprint: blueprint, identifier: identifier)
-            case "PUT": return .replaceEntity(blueprint: blueprint, identifier: identifier)
-            case "PATCH": return .patchEntity(blueprint: blueprint, identifier: identifier)
             case "DELETE": return .deleteEntity(blueprint: blueprint, identifier: identifier)
             default: return .unknown
             }
@@ -97,16 +89,11 @@ enum FakePortRoute: Equatable {
         case .replaceBlueprint: return "PUT /v1/blueprints/{blueprint}"
         case .patchBlueprint: return "PATCH /v1/blueprints/{blueprint}"
         case .deleteBlueprint: return "DELETE /v1/blueprints/{blueprint}"
-        case .listEntities: return "GET \(entities)"
         case .createEntity: return "POST \(entities)"
         case .bulkCreate: return "POST \(entities)/bulk"
         case .searchBlueprint: return "POST \(entities)/search"
-        case .countEntities: return "GET /v1/blueprints/{blueprint}/entities-count"
-        case .deleteAllEntities: return "DELETE /v1/blueprints/{blueprint}/all-entities"
         case .bulkDelete: return "POST /v1/blueprints/{blueprint}/bulk/entities/delete"
         case .getEntity: return "GET \(entities)/{identifier}"
-        case .replaceEntity: return "PUT \(entities)/{identifier}"
-        case .patchEntity: return "PATCH \(entities)/{identifier}"
         case .deleteEntity: return "DELETE \(entities)/{identifier}"
         case .searchEntities: return "POST /v1/entities/search"
         case .getIntegration: return "GET /v1/integration/{identifier}"
@@ -120,7 +107,7 @@ enum FakePortRoute: Equatable {
     var isWrite: Bool {
         switch self {
         case .createBlueprint, .replaceBlueprint, .patchBlueprint, .deleteBlueprint, .createEntity, .bulkCreate,
-             .deleteAllEntities, .bulkDelete, .replaceEntity, .patchEntity, .deleteEntity:
+             .bulkDelete, .deleteEntity:
             return true
         default:
             return false

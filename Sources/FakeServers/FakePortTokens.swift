@@ -1,5 +1,4 @@
 import Foundation
-import Store
 
 /// Access tokens: one active token per client, reused until it expires (port-api.md §2.1), with
 /// hooks to expire tokens server-side before clients expect it.
@@ -49,7 +48,7 @@ struct FakePortTokens {
     private static func mint(clientId: String, now: Date, lifetime: TimeInterval) -> String {
         let issued = Int(now.timeIntervalSince1970)
         let header = #"{"alg":"HS256","typ":"JWT"}"#
-        let payload = CanonicalJSON.string([
+        let payload = FakeJSON.string([
             "sub": .string("\(clientId)@clients"), "isMachine": true, "iat": .number(Double(issued)),
             "exp": .number(Double(issued) + lifetime.rounded(.down)),
             "jti": .string(String(UInt64.random(in: 0...UInt64.max), radix: 16)),

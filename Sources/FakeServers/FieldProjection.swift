@@ -1,4 +1,3 @@
-import Store
 
 /// The `fields` projection: keeps only the listed dotted paths, like lodash `get`/`set` per path;
 /// paths that are missing are left out.
@@ -17,8 +16,8 @@ struct FieldProjection {
         paths = fields.map { $0.split(separator: ".", omittingEmptySubsequences: false).map(String.init) }
     }
 
-    func apply(_ entity: JSONValue) -> JSONValue {
-        var result: JSONValue = .object([:])
+    func apply(_ entity: FakeJSON) -> FakeJSON {
+        var result: FakeJSON = .object([:])
         for path in paths {
             guard let value = entity[path: path] else { continue }
             result = Self.setting(value, at: path[...], in: result)
@@ -26,7 +25,7 @@ struct FieldProjection {
         return result
     }
 
-    private static func setting(_ value: JSONValue, at path: ArraySlice<String>, in node: JSONValue) -> JSONValue {
+    private static func setting(_ value: FakeJSON, at path: ArraySlice<String>, in node: FakeJSON) -> FakeJSON {
         guard let key = path.first else { return value }
         var members = node.objectValue ?? [:]
         members[key] = setting(value, at: path.dropFirst(), in: members[key] ?? .object([:]))

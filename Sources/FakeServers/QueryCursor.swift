@@ -1,5 +1,4 @@
 import Foundation
-import Store
 
 /// The `/entities/by-query` cursor: base64 of a JSON object, like Backstage's. It holds the last
 /// uid seen (keyset paging on `metadata.uid`), the filter of the first request, the `totalItems`
@@ -12,7 +11,7 @@ struct QueryCursor: Equatable {
     var page: Int
 
     func encoded() -> String {
-        let json: JSONValue = [
+        let json: FakeJSON = [
             "orderFields": [["field": "metadata.uid", "order": "asc"]],
             "orderFieldValues": [.string(lastUID)],
             "filter": .array(filter.map { .string($0) }),
@@ -20,7 +19,7 @@ struct QueryCursor: Equatable {
             "totalItems": .number(Double(totalItems)),
             "page": .number(Double(page)),
         ]
-        return Data(CanonicalJSON.bytes(json)).base64EncodedString()
+        return Data(FakeJSON.bytes(json)).base64EncodedString()
     }
 
     init(lastUID: String, filter: [String], totalItems: Int, page: Int) {
@@ -35,9 +34,9 @@ struct QueryCursor: Equatable {
         guard let data = Data(base64Encoded: text, options: .ignoreUnknownCharacters), !data.isEmpty else {
             throw .input("Malformed cursor: not valid base64")
         }
-        let json: JSONValue
+        let json: FakeJSON
         do {
-            json = try CanonicalJSON.parse([UInt8](data))
+            json = try FakeJSON.parse([UInt8](data))
         } catch {
             throw .input("Malformed cursor: SyntaxError: \(error.message)")
         }

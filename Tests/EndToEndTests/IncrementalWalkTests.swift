@@ -29,7 +29,7 @@ final class IncrementalWalkTests: EndToEndCase {
         return Dictionary(uniqueKeysWithValues: rows.compactMap { row in row.string(0).flatMap { kind in row.string(1).map { (kind, $0) } } })
     }
 
-    func edit(_ entity: JSONValue, description: String) throws {
+    func edit(_ entity: FakeJSON, description: String) throws {
         guard case .object(var body) = entity, case .object(var metadata) = body["metadata"] else { return XCTFail("not an entity") }
         metadata["description"] = .string(description)
         body["metadata"] = .object(metadata)

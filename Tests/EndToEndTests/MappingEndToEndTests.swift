@@ -166,7 +166,7 @@ final class MappingEndToEndTests: EndToEndCase {
         environment["PORT_BASE_URL"] = port.baseURL
         environment["PORT_CLIENT_ID"] = "mapping-client"
         environment["PORT_CLIENT_SECRET"] = "mapping-secret-value"
-        let config: JSONValue = ["resources": [[
+        let config: FakeJSON = ["resources": [[
             "kind": "component", "selector": ["query": "true"],
             "port": ["entity": ["mappings": [
                 "identifier": ".metadata.name", "title": ".metadata.name", "blueprint": "\"component\"",

@@ -13,7 +13,7 @@ class PortBackedCase: EndToEndCase {
     static let clientSecret = "port-secret-reliability"
 
     /// The catalog the fake Backstage starts with.
-    var catalog: [JSONValue] { FakeBackstage.generateCatalog(count: 120, seed: 23) }
+    var catalog: [FakeJSON] { FakeBackstage.generateCatalog(count: 120, seed: 23) }
 
     override func setUpWithError() throws {
         try super.setUpWithError()
@@ -35,10 +35,10 @@ class PortBackedCase: EndToEndCase {
 
     /// What an entity in Port says, without Port's bookkeeping (timestamps, authors).
     struct PortState: Equatable, CustomStringConvertible {
-        var entities: [String: JSONValue]
+        var entities: [String: FakeJSON]
 
         init(_ port: FakePort) {
-            var entities: [String: JSONValue] = [:]
+            var entities: [String: FakeJSON] = [:]
             for entity in port.allEntities {
                 var body = entity.json.objectValue ?? [:]
                 for key in ["createdAt", "createdBy", "updatedAt", "updatedBy"] { body[key] = nil }
@@ -54,7 +54,7 @@ class PortBackedCase: EndToEndCase {
             let mine = Set(entities.keys)
             let theirs = Set(other.entities.keys)
             let differing = mine.intersection(theirs).filter { entities[$0] != other.entities[$0] }.sorted()
-            return "only here: \(mine.subtracting(theirs).sorted().prefix(limit)); only there: \(theirs.subtracting(mine).sorted().prefix(limit)); different: \(differing.prefix(limit).map { "\($0): \(entities[$0].map(CanonicalJSON.string) ?? "") vs \(other.entities[$0].map(CanonicalJSON.string) ?? "")" })"
+            return "only here: \(mine.subtracting(theirs).sorted().prefix(limit)); only there: \(theirs.subtracting(mine).sorted().prefix(limit)); different: \(differing.prefix(limit).map { "\($0): \(entities[$0].map(FakeJSON.string) ?? "") vs \(other.entities[$0].map(FakeJSON.string) ?? "")" })"
         }
     }
 
@@ -82,7 +82,7 @@ class PortBackedCase: EndToEndCase {
     }
 
     /// What Port creates for a missing relation target: its identifier as title, nothing else.
-    static func isPortMadeStub(_ body: JSONValue) -> Bool {
+    static func isPortMadeStub(_ body: FakeJSON) -> Bool {
         body["properties"] == .object([:]) && body["relations"] == .object([:]) && body["team"] == .array([])
             && body["title"] != nil && body["title"] == body["identifier"]
     }
@@ -110,7 +110,7 @@ class PortBackedCase: EndToEndCase {
                 continue
             }
             if body["title"]?.stringValue != entity.title { mismatches.append("\(key): title") }
-            for (name, value) in body["properties"]?.objectValue ?? [:] where !value.isNull && entity.properties[name] != value {
+            for (name, value) in body["properties"]?.objectValue ?? [:] where !value.isNull && entity.properties[name] != FakeJSON(value) {
                 mismatches.append("\(key): properties.\(name)")
             }
         }

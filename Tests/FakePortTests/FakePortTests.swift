@@ -1,6 +1,5 @@
 import FakeServers
 import Foundation
-import Store
 import XCTest
 
 /// Drives the fake Port over real HTTP with /usr/bin/curl.
@@ -76,7 +75,7 @@ final class FakePortTests: XCTestCase {
         XCTAssertEqual(toMissing.status, 404, "relation target blueprint must exist")
         XCTAssertEqual(toMissing.json?["error"], "not_found")
 
-        for body: JSONValue in [
+        for body: FakeJSON in [
             ["identifier": "x", "title": "X"],
             ["identifier": "x", "title": "X", "schema": [:]],
             ["identifier": "x", "title": "", "schema": ["properties": [:]]],
@@ -250,7 +249,7 @@ final class FakePortTests: XCTestCase {
         ])
         XCTAssertEqual(badIdentifier.status, 422, "one bad identifier fails the whole request")
         XCTAssertNil(port.entity(blueprint: "service", identifier: "fine"))
-        let tooMany = JSONValue.array((0..<21).map { .object(["identifier": .string("e\($0)")]) })
+        let tooMany = FakeJSON.array((0..<21).map { .object(["identifier": .string("e\($0)")]) })
         XCTAssertEqual(try client.send("POST", "/v1/blueprints/service/entities/bulk", json: ["entities": tooMany]).status, 422)
         XCTAssertEqual(try client.send("POST", "/v1/blueprints/service/entities/bulk", json: ["entities": []]).status, 422)
     }
@@ -303,7 +302,7 @@ final class FakePortTests: XCTestCase {
                 "identifier": .string(id), "title": .string(id.uppercased()), "properties": ["language": .string(language)],
             ]).status, 201)
         }
-        let query: JSONValue = ["combinator": "and", "rules": [
+        let query: FakeJSON = ["combinator": "and", "rules": [
             ["property": "$blueprint", "operator": "=", "value": "service"],
             ["property": "$datasource", "operator": "contains", "value": "/my-install/exporter"],
             ["combinator": "or", "rules": [
@@ -423,7 +422,7 @@ final class FakePortTests: XCTestCase {
         DispatchQueue.concurrentPerform(iterations: 8) { worker in
             let own = CurlClient(baseURL: baseURL)
             own.token = token
-            let items = JSONValue.array((0..<20).map { .object(["identifier": .string("w\(worker)-\($0)")]) })
+            let items = FakeJSON.array((0..<20).map { .object(["identifier": .string("w\(worker)-\($0)")]) })
             let response = try? own.send("POST", "/v1/blueprints/service/entities/bulk?upsert=true", json: ["entities": items])
             XCTAssertEqual(response?.status, 200)
         }
@@ -501,7 +500,7 @@ final class CurlClient {
         var headers: [String: String]
         var body: Data
         var curlExitCode: Int32
-        var json: JSONValue? { try? CanonicalJSON.parse([UInt8](body)) }
+        var json: FakeJSON? { try? FakeJSON.parse([UInt8](body)) }
     }
 
     let baseURL: String
@@ -518,7 +517,7 @@ final class CurlClient {
         XCTAssertNotNil(token, "login failed: \(response.status)")
     }
 
-    func send(_ method: String, _ path: String, json: JSONValue? = nil, raw: Data? = nil) throws -> Response {
+    func send(_ method: String, _ path: String, json: FakeJSON? = nil, raw: Data? = nil) throws -> Response {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fakeport-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -531,7 +530,7 @@ final class CurlClient {
             "-A", userAgent, "-H", "Expect:", "--max-time", "20",
         ]
         if let token { arguments += ["-H", "Authorization: Bearer \(token)"] }
-        if let payload = raw ?? json.map({ Data(CanonicalJSON.bytes($0)) }) {
+        if let payload = raw ?? json.map({ Data(FakeJSON.bytes($0)) }) {
             try payload.write(to: requestFile)
             arguments += ["-H", "Content-Type: application/json", "--data-binary", "@\(requestFile.path)"]
         }

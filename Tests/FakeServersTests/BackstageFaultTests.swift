@@ -1,6 +1,5 @@
 import FakeServers
 import Foundation
-import Store
 import XCTest
 
 /// Injected faults: statuses, page-triggered failures, broken bodies, closed connections.
@@ -89,7 +88,7 @@ final class BackstageMutationTests: XCTestCase {
     func testUpsertKeepsUIDAndChangesEtagOnlyWithContent() throws {
         let fake = try FakeBackstage(configuration: .init(), entities: [SampleEntities.component("svc")])
         defer { fake.stop() }
-        let ref = EntityRef(kind: "component", namespace: "default", name: "svc")
+        let ref = "component:default/svc"
         let original = try XCTUnwrap(fake.entity(ref))
         let uid = try XCTUnwrap(original[path: ["metadata", "uid"]]?.stringValue)
         let etag = try XCTUnwrap(original[path: ["metadata", "etag"]]?.stringValue)
@@ -104,7 +103,7 @@ final class BackstageMutationTests: XCTestCase {
         XCTAssertEqual(changed[path: ["metadata", "uid"]]?.stringValue, uid)
         XCTAssertNotEqual(changed[path: ["metadata", "etag"]]?.stringValue, etag)
         XCTAssertEqual(changed[path: ["metadata", "etag"]]?.stringValue,
-                       ContentHash(canonicalOf: SampleEntities.component("svc", lifecycle: "deprecated")).hex)
+                       try SampleEntities.etag(of: SampleEntities.component("svc", lifecycle: "deprecated")))
 
         let recreated = try XCTUnwrap(fake.recreate(ref))
         XCTAssertNotEqual(recreated[path: ["metadata", "uid"]]?.stringValue, uid)
@@ -129,10 +128,10 @@ final class BackstageMutationTests: XCTestCase {
             _ = try? fake.upsert(SampleEntities.component("early", uid: SampleEntities.uid(5)))
             _ = try? fake.upsert(SampleEntities.component("late", uid: SampleEntities.uid(95)))
             // c1 (already served) deleted and re-created with a uid ahead: served twice.
-            fake.delete(EntityRef(kind: "component", namespace: "default", name: "c1"))
+            fake.delete("component:default/c1")
             _ = try? fake.upsert(SampleEntities.component("c1", uid: SampleEntities.uid(99)))
             // c8 (not yet served) deleted: never seen.
-            fake.delete(EntityRef(kind: "component", namespace: "default", name: "c8"))
+            fake.delete("component:default/c8")
         }
         let walk = try CatalogClient(fake).walk("filter=kind=component", limit: 3)
         XCTAssertEqual(walk.refs.map { $0.replacingOccurrences(of: "component:default/", with: "") },

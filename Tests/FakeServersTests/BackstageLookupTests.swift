@@ -1,6 +1,5 @@
 import FakeServers
 import Foundation
-import Store
 import XCTest
 
 /// by-refs, by-name and by-uid, and the auth barrier in front of them.

@@ -1,6 +1,5 @@
 import FakeServers
 import Foundation
-import Store
 import XCTest
 
 /// `/entities/by-query`: keyset paging, filters, projection, cursors and the legacy `/entities`.
@@ -88,7 +87,7 @@ final class BackstageQueryTests: XCTestCase {
         let group = try XCTUnwrap(Self.catalog.first { entity in
             entity["kind"] == "Group" && (entity["relations"]?.arrayValue ?? []).contains { $0["type"] == "ownerOf" }
         })
-        let ref = try XCTUnwrap(EntityRef(entity: group)).description
+        let ref = try XCTUnwrap(SampleEntities.ref(of: group))
         let owned = Self.catalog.filter { entity in
             (entity["relations"]?.arrayValue ?? []).contains { $0["type"] == "ownedBy" && $0["targetRef"]?.stringValue == ref }
         }.count

@@ -1,6 +1,5 @@
 import FakeServers
 import Foundation
-import Store
 import XCTest
 
 /// Talks to a fake Backstage's catalog routes over one keep-alive connection.
@@ -74,8 +73,8 @@ final class CatalogClient {
 /// A small hand-written catalog for exact assertions.
 enum SampleEntities {
     static func component(_ name: String, namespace: String = "default", owner: String = "team-a",
-                          lifecycle: String = "production", uid: String? = nil, tags: [String] = []) -> JSONValue {
-        var metadata: [String: JSONValue] = [
+                          lifecycle: String = "production", uid: String? = nil, tags: [String] = []) -> FakeJSON {
+        var metadata: [String: FakeJSON] = [
             "name": .string(name), "namespace": .string(namespace),
             "annotations": ["backstage.io/managed-by-location": "url:https://example.com/catalog-info.yaml"],
             "tags": .array(tags.map { .string($0) }),
@@ -89,18 +88,47 @@ enum SampleEntities {
         ]
     }
 
-    static func group(_ name: String, uid: String? = nil) -> JSONValue {
-        var metadata: [String: JSONValue] = ["name": .string(name)]
+    static func group(_ name: String, uid: String? = nil) -> FakeJSON {
+        var metadata: [String: FakeJSON] = ["name": .string(name)]
         if let uid { metadata["uid"] = .string(uid) }
         return ["apiVersion": "backstage.io/v1alpha1", "kind": "Group", "metadata": .object(metadata),
                 "spec": ["type": "team", "children": []]]
     }
 
-    static func api(_ name: String, uid: String? = nil) -> JSONValue {
-        var metadata: [String: JSONValue] = ["name": .string(name), "namespace": "default"]
+    static func api(_ name: String, uid: String? = nil) -> FakeJSON {
+        var metadata: [String: FakeJSON] = ["name": .string(name), "namespace": "default"]
         if let uid { metadata["uid"] = .string(uid) }
         return ["apiVersion": "backstage.io/v1alpha1", "kind": "API", "metadata": .object(metadata),
                 "spec": ["type": "openapi", "lifecycle": "production", "owner": "team-a", "definition": "openapi: 3.0.0"]]
+    }
+
+    /// `kind:namespace/name` lower-cased (Backstage's `stringifyEntityRef`); nil without kind or name.
+    static func ref(of entity: FakeJSON) -> String? {
+        guard let kind = entity["kind"]?.stringValue, let name = entity[path: ["metadata", "name"]]?.stringValue else { return nil }
+        let namespace = entity[path: ["metadata", "namespace"]]?.stringValue ?? "default"
+        return "\(kind):\(namespace)/\(name)".lowercased()
+    }
+
+    /// The etag Backstage's stitcher gives `entity`: the SHA-1 hex of its key-sorted JSON without
+    /// uid and etag, hashed by coreutils' `sha1sum` so the fake's own hashing is checked too.
+    static func etag(of entity: FakeJSON) throws -> String {
+        var content = entity.objectValue ?? [:]
+        var metadata = content["metadata"]?.objectValue ?? [:]
+        metadata["uid"] = nil
+        metadata["etag"] = nil
+        content["metadata"] = .object(metadata)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha1sum")
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(FakeJSON.bytes(.object(content))))
+        try input.fileHandleForWriting.close()
+        let digest = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: digest.prefix(40), as: UTF8.self)
     }
 
     /// `n` as a uid that sorts in numeric order.

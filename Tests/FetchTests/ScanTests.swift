@@ -13,7 +13,8 @@ final class ScanTests: XCTestCase {
         let backstage = try FakeBackstage(entities: catalog)
         defer { backstage.stop() }
         let expected = Dictionary(uniqueKeysWithValues: backstage.allEntities.compactMap { entity -> (String, (String?, String?))? in
-            guard entity["kind"]?.stringValue?.lowercased() == "component", let ref = EntityRef(entity: entity) else { return nil }
+            guard entity["kind"]?.stringValue?.lowercased() == "component",
+                  let ref = (try? CanonicalJSON.parse(FakeJSON.bytes(entity))).flatMap(EntityRef.init(entity:)) else { return nil }
             return (ref.description, (entity[path: ["metadata", "uid"]]?.stringValue, entity[path: ["metadata", "etag"]]?.stringValue))
         })
         XCTAssertNotNil(expected["component:default/mixed-case"])

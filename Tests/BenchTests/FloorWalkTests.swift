@@ -1,6 +1,6 @@
-@testable import FakeServers
+import FakeServers
 import Foundation
-import Store
+@testable import mirrorctl_fakes
 import XCTest
 
 /// `mirrorctl-fakes floor` (scripts/bench's baseline) walks exactly the pages a client walks.

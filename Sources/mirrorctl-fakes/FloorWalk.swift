@@ -95,8 +95,8 @@ public enum FloorWalk {
         text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
     }
 
-    /// One keep-alive connection and its request headers. (`Fetch.HTTPConnection` is the libcurl
-    /// client; this module's own `HTTPConnection` is the fake servers' side of a socket.)
+    /// One keep-alive connection (mirrorctl's own libcurl client, `Fetch.HTTPConnection`: the floor
+    /// is the same transport with no work on top) and its request headers.
     private final class Session {
         let catalog: String
         let connection: Fetch.HTTPConnection
