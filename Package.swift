@@ -52,9 +52,9 @@ let package = Package(
         // The benchmark's tools (the fakes as processes, the walk floor, Ocean's estimate, map speed).
         .executableTarget(name: "mirrorctl-fakes", dependencies: ["FakeServers", "Store", "Fetch", "Reconcile"]),
 
-        .testTarget(name: "StoreTests", dependencies: ["Store"]),
-        .testTarget(name: "FetchTests", dependencies: ["Fetch", "FakeServers"]),
-        .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "FakeServers"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "CJQ"]),
+        .testTarget(name: "FetchTests", dependencies: ["Fetch", "FakeServers", "CJQ"]),
+        .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "FakeServers", "CJQ"]),
         .testTarget(name: "EndToEndTests", dependencies: ["FakeServers", "Store", "mirrorctl"]),
         .testTarget(name: "FakeServersTests", dependencies: ["FakeServers"]),
         .testTarget(name: "FakePortTests", dependencies: ["FakeServers"]),

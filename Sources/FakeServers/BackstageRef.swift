@@ -1,7 +1,7 @@
 import Foundation
 
 /// An entity ref as Backstage's catalog-model writes and reads it (reference §3.3): the fakes'
-/// own reading of the rule, so a misreading in mirrorctl's `BackstageRef` shows up in tests.
+/// own reading of the rule, so a misreading in mirrorctl's `EntityRef` shows up in tests.
 struct BackstageRef: Hashable, Sendable, CustomStringConvertible {
     let kind: String
     let namespace: String

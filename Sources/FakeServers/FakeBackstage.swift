@@ -82,7 +82,7 @@ public final class FakeBackstage: @unchecked Sendable {
 
     /// Adds final entities in bulk (serializing on all cores). Each keeps its `metadata.uid` when
     /// it has one that is not taken (otherwise it gets a new one) and its `metadata.etag` when it
-    /// has one (otherwise the content hash). `metadata.namespace` defaults to `default`. An entity
+    /// has one (otherwise the hash Backstage would give it). `metadata.namespace` defaults to `default`. An entity
     /// whose ref is already stored is upserted instead.
     public func load(_ entities: [FakeJSON]) throws(InvalidEntity) {
         // Normalizing and reading refs is per-entity work: spread it over the cores.
@@ -129,7 +129,7 @@ public final class FakeBackstage: @unchecked Sendable {
     }
 
     /// Stores one final entity as Backstage would after processing it: an existing ref keeps its
-    /// uid and gets a new etag (content hash without uid and etag) only if the content changed; a
+    /// uid and gets a new etag (see `EntityEtags`) only if the content changed; a
     /// new ref keeps the entity's `metadata.uid` if given and free, else gets a new v4 uid.
     /// Returns the entity as now served.
     @discardableResult

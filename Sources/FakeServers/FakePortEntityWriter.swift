@@ -27,7 +27,8 @@ struct FakePortWriteOptions {
 
 /// Applies one entity write to the store with Port's semantics: create (409 when taken), upsert
 /// (replace) and upsert+merge (provided fields only; properties and relations key by key), the
-/// writes mirrorctl makes. Everything is validated before anything is written, so a failed write changes nothing.
+/// writes mirrorctl makes. Everything is validated before anything is written, so a failed write
+/// changes nothing.
 struct FakePortEntityWriter {
     enum Mode {
         case create

@@ -60,7 +60,7 @@ extension FakeJSON {
         }
     }
 
-    /// Byte-wise UTF-8 order, as jq sorts keys (memcmp, then the shorter first).
+    /// Byte-wise UTF-8 order (memcmp, then the shorter first): deterministic and cheap.
     private static func precedes(_ lhs: String, _ rhs: String) -> Bool {
         var lhs = lhs
         var rhs = rhs

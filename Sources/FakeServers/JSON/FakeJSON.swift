@@ -1,5 +1,5 @@
 /// The fakes' own JSON value: what the fake Backstage stores and serves and what the fake Port
-/// validates. It is deliberately not mirrorctl's `FakeJSON`: the fakes check the product, so
+/// validates. It is deliberately not mirrorctl's `JSONValue`: the fakes check the product, so
 /// they share none of its code. Numbers are doubles, as in JavaScript (Backstage is a Node
 /// service, and Port's API speaks JSON the same way).
 public enum FakeJSON: Sendable, Hashable {
