@@ -116,6 +116,7 @@ public final class HTTPConnection {
         requestCount += 1
         try withExtendedLifetime(sink) { () throws(TransportError) in
             let code = curl_easy_perform(handle)
+            if code != CURLE_OK { options.requestTally?.record(status: nil) }
             // A request cut short because the run's time is up says so, not "Timeout was reached".
             if code == CURLE_OPERATION_TIMEDOUT, let deadline = options.deadline, deadline.remaining < 0.05 {
                 throw TransportError(code: Int32(code.rawValue), message: deadline.reason, url: url)
@@ -124,6 +125,7 @@ public final class HTTPConnection {
         }
         var status = 0
         try check(ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status))
+        options.requestTally?.record(status: status)
         bytesReceived += sink.body.count
         return HTTPResponseData(status: status, headers: sink.headers, body: sink.body, url: url)
     }

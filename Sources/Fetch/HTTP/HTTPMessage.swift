@@ -44,6 +44,8 @@ public struct TransportOptions: Sendable {
     /// starts once it has passed.
     public var deadline: RunDeadline?
     public var userAgent = "mirrorctl/\(MirrorctlVersion.current)"
+    /// Counts every request sent with these options by status code (metrics); nil counts nothing.
+    public var requestTally: RequestTally?
 
     public init() {}
 }

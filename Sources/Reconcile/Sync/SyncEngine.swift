@@ -65,6 +65,8 @@ public struct PortReport: Sendable {
     public var upserted = 0
     public var deleted = 0
     public var failed = 0
+    /// Of `failed`, the entities Port refused (4xx) rather than could not be reached for.
+    public var rejected = 0
     public var unchanged = 0
     public var pending = 0
     public var deletesSkipped = false
@@ -232,6 +234,7 @@ public final class SyncEngine {
                 partialReport.port.upserted = pushed.upserted
                 partialReport.port.deleted = pushed.deleted
                 partialReport.port.failed = pushed.failed + pushed.rejected
+                partialReport.port.rejected = pushed.rejected
                 partialReport.port.requests = pushed.stats.requests + pushed.tokenFetches
                 partialReport.port.errors = pushed.errors
                 partialReport.port.aborted = pushed.aborted
@@ -261,7 +264,7 @@ extension PortReport {
     public var json: JSONValue {
         var object: [String: JSONValue] = [
             "upserted": .number(Double(upserted)), "deleted": .number(Double(deleted)),
-            "failed": .number(Double(failed)), "unchanged": .number(Double(unchanged)),
+            "failed": .number(Double(failed)), "rejected": .number(Double(rejected)), "unchanged": .number(Double(unchanged)),
             "pending": .number(Double(pending)), "skipped": .bool(skipped), "deletesSkipped": .bool(deletesSkipped),
             "requests": .number(Double(requests)),
         ]

@@ -37,10 +37,22 @@ enum SyncCommand {
     static let spec = CommandSpec(
         name: "sync", abstract: "Walk the catalog, record what changed in the mirror database.",
         usage: "sync [--db PATH] [--backstage-url URL] [--kind K]... [--page-size N] [--json]",
-        options: walkOptions + VerifySupport.syncOptions + [WriterLocking.waitOption], discussion: walkDiscussion)
+        options: walkOptions + VerifySupport.syncOptions + [WriterLocking.waitOption, MetricsFile.option], discussion: walkDiscussion)
 
     static func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitStatus {
-        try Walk.run(arguments, context: context, dryRun: false)
+        do {
+            return try Walk.run(arguments, context: context, dryRun: false)
+        } catch let error as WriterLockError where error.isContention {
+            throw error  // another sync's run, not ours: its metrics stand
+        } catch {
+            // A sync that could not run at all is a failed run to monitoring, not a silent one.
+            if let path = try? MetricsFile.path(arguments) {
+                var metrics = RunMetrics()
+                metrics.record(RunSummary(unreportedAt: Date()))
+                try? MetricsFile.write(metrics.text, to: path)
+            }
+            throw error
+        }
     }
 }
 
@@ -66,6 +78,7 @@ enum Walk {
         InsecureOption.apply(arguments, to: &configuration.transport, console: console)
         configuration.transport.deadline = limits.deadline
         let json = arguments.flag("json")
+        let metricsFile = dryRun ? nil : try MetricsFile.path(arguments)
         // The mapping is compiled before anything is fetched: a jq error is a configuration error
         // (unless the database records this very program as compiled by this libjq).
         let mapping = try loadMapping(configuration.mappingPath, configuration: configuration,
@@ -78,7 +91,10 @@ enum Walk {
             : try openStore(configuration.databasePath, readOnly: false, createIfMissing: true)
         let token = configuration.backstageToken
         let pageSize = configuration.pageSize
-        let transport = configuration.transport
+        let requests = RequestCounts()
+        var backstageTransport = configuration.transport
+        backstageTransport.requestTally = requests.backstage
+        let transport = backstageTransport
         let retry = limits.bounding(RetryPolicy())
         var description = url
         while description.hasSuffix("/") { description.removeLast() }
@@ -96,6 +112,7 @@ enum Walk {
                                         transport: configuration.transport, concurrency: configuration.portConcurrency)
         }
         if let retry = options.port?.retry { options.port?.retry = limits.bounding(retry) }
+        options.port?.transport.requestTally = requests.port
         if !dryRun, options.port != nil { options.verify = try VerifySupport.isDue(arguments, store: store) }
         let progress = Progress(console: console)
         let engine = SyncEngine(store: store, source: source, mapping: mapping) { event in progress.handle(event) }
@@ -106,24 +123,26 @@ enum Walk {
         progress.finish()
         let elapsed = Date().timeIntervalSince(started)
 
+        var object: [String: JSONValue] = [
+            "status": .string(report.status.rawValue),
+            "dryRun": .bool(dryRun),
+            "source": counts(report.counts),
+            "requests": requests.json,
+        ]
+        object["run"] = report.run.map { .number(Double($0)) } ?? .null
+        object["seconds"] = .object(report.seconds.mapValues { .number(($0 * 1000).rounded() / 1000) })
+        if let error = report.error { object["error"] = .string(error) }
+        if object["mapping"] == nil { object["mapping"] = ["errors": .number(Double(mappingErrors(report.mapping)))] }
+        if dryRun {
+            object["changes"] = .array(report.changes.map { change in
+                ["ref": .string(change.ref), "change": .string(change.change.rawValue)]
+            })
+            object["port"] = planJSON(report.port)
+        } else {
+            object["port"] = report.port.json
+            if let verified { object["verify"] = verified.json }
+        }
         if json {
-            var object: [String: JSONValue] = [
-                "status": .string(report.status.rawValue),
-                "dryRun": .bool(dryRun),
-                "source": counts(report.counts),
-            ]
-            object["run"] = report.run.map { .number(Double($0)) } ?? .null
-            object["seconds"] = .object(report.seconds.mapValues { .number(($0 * 1000).rounded() / 1000) })
-            if let error = report.error { object["error"] = .string(error) }
-            if dryRun {
-                object["changes"] = .array(report.changes.map { change in
-                    ["ref": .string(change.ref), "change": .string(change.change.rawValue)]
-                })
-                object["port"] = planJSON(report.port)
-            } else {
-                object["port"] = report.port.json
-                if let verified { object["verify"] = verified.json }
-            }
             console.json(.object(object))
         } else {
             if dryRun { printPlan(report, console: console) }
@@ -143,14 +162,38 @@ enum Walk {
             if !json { console.print("verify: \(VerifySupport.summary(verified))") }
             VerifySupport.warn(verified, console: console)
         }
+        var logger = console.logger
+        logger.run = report.run
         for outcome in report.kinds where !outcome.complete {
-            console.error("kind \(outcome.kind) incomplete, no deletes for it: \(outcome.error ?? "unknown error")")
+            logger.error("error", "kind \(outcome.kind) incomplete, no deletes for it: \(outcome.error ?? "unknown error")")
         }
+        let exit: ExitStatus
         switch report.status {
-        case .succeeded: return report.port.thresholdExceeded ? .partial : .success
-        case .partial: return .partial
-        case .failed: return .failed
+        case .succeeded: exit = report.port.thresholdExceeded ? .partial : .success
+        case .partial: exit = .partial
+        case .failed: exit = .failed
         }
+        if !dryRun {
+            let summary = RunSummary(report: .object(object), finishedAt: Date())
+            if logger.settings.format == .json, context.environment[RunFinishedEvent.loggedByParent] != "1" {
+                RunFinishedEvent.log(summary, exitStatus: exit.rawValue, seconds: elapsed, to: logger)
+            }
+            if let metricsFile {
+                var metrics = RunMetrics()
+                metrics.record(summary)
+                do {
+                    try MetricsFile.write(metrics.text, to: metricsFile)
+                } catch {
+                    logger.error("metrics.write.failed", "\(error)")
+                }
+            }
+        }
+        return exit
+    }
+
+    /// Mapping and selector evaluations that failed, for `mapping.errors` in `--json` and the metrics.
+    static func mappingErrors(_ mapping: MappingSummary) -> Int {
+        mapping.selectorErrors.count + mapping.warnings
     }
 
     static func counts(_ counts: ChangeCounts) -> JSONValue {

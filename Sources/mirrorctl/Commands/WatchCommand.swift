@@ -8,10 +8,11 @@ import Synchronization
 enum WatchCommand {
     static let spec = CommandSpec(
         name: "watch", abstract: "Sync on an interval until SIGTERM/SIGINT; one log line per run.",
-        usage: "watch [--interval DURATION] [--once] [--max-backoff DURATION] [--grace DURATION] [sync options] [--json]",
+        usage: "watch [--interval DURATION] [--once] [--max-backoff DURATION] [--grace DURATION] [--metrics-addr HOST:PORT] [sync options] [--json]",
         options: walkOptions.filter { $0.name != "json" } + scheduleOptions + [
             OptionSpec(name: "once", value: nil, help: "Run one sync and exit with its status (the same as 'mirrorctl sync')."),
             OptionSpec(name: "json", value: nil, help: "Print each run's 'sync --json' object on stdout, one per line."),
+            metricsAddressOption,
         ],
         discussion: """
             A tick that comes while a run is still going is skipped, never queued. After a failed or
@@ -19,8 +20,15 @@ enum WatchCommand {
             On SIGTERM or SIGINT no new run starts; a run in progress finishes within --grace or is
             abandoned (nothing half-written), then watch exits 0. A run finds the database locked by
             another writer: that tick is skipped. Exit status: 0 stopped by a signal, 2 configuration
-            error (checked before the first run), 4 database unusable.
+            error (checked before the first run, the metrics address included), 4 database unusable.
+            With --metrics-addr, GET /metrics is Prometheus text (the last run's metrics, request
+            counters since start) and GET /healthz is 200 while the watcher is alive and not stuck,
+            503 otherwise: a liveness check. Alert on mirrorctl_last_run_success or 'mirrorctl status'.
             """)
+
+    static let metricsAddressOption = OptionSpec(
+        name: "metrics-addr", value: "HOST:PORT",
+        help: "Serve /metrics and /healthz over HTTP here (a bare PORT binds 127.0.0.1; port 0 picks a free one).")
 
     /// The schedule's settings (also accepted by `config show`).
     static let scheduleOptions = [
@@ -41,8 +49,20 @@ enum WatchCommand {
         let schedule = WatchSchedule(interval: configuration.watchInterval,
                                      maxBackoff: max(configuration.watchMaxBackoff, configuration.watchInterval))
         let runner = try SyncChild(arguments: arguments, context: context)
+        _ = try RunLimits.load(arguments)
+        let timeout = arguments.value(RunLimits.timeoutOption.name).flatMap(DurationText.seconds)
+        let monitor = WatchMonitor(runBound: WatchMonitor.runBound(timeout: timeout, grace: configuration.watchGrace))
+        let server = try arguments.value(metricsAddressOption.name).map { text in
+            try MetricsServer(address: ListenAddress(parsing: text)) { path in monitor.reply(path: path) }
+        }
+        if let server {
+            server.start()
+            context.console.logger.info("metrics.listening", "serving /metrics and /healthz on http://\(server.address)",
+                                        fields: ["address": .string(server.address.description), "port": .number(Double(server.address.port))])
+        }
+        defer { server?.stop() }
         var loop = WatchLoop(schedule: schedule, grace: configuration.watchGrace, runner: runner, context: context,
-                             json: arguments.flag("json"))
+                             json: arguments.flag("json"), monitor: monitor)
         return loop.run()
     }
 }
@@ -121,6 +141,7 @@ struct SyncChild {
         let settings = context.console.logger.settings
         environment["MIRROR_LOG_LEVEL"] = settings.level.name
         environment["MIRROR_LOG_FORMAT"] = settings.format.rawValue
+        environment[RunFinishedEvent.loggedByParent] = "1"
         if !settings.color { environment["NO_COLOR"] = "1" }
         if let file = parsed.configFile {
             environment["MIRROR_CONFIG"] = URL(fileURLWithPath: file.path).standardizedFileURL.path
@@ -213,15 +234,18 @@ struct WatchLoop {
     let runner: SyncChild
     let context: CommandContext
     let json: Bool
+    /// Health and metrics for `--metrics-addr`.
+    let monitor: WatchMonitor
     private var failures = 0
     private var ticks = 0
 
-    init(schedule: WatchSchedule, grace: Double, runner: SyncChild, context: CommandContext, json: Bool) {
+    init(schedule: WatchSchedule, grace: Double, runner: SyncChild, context: CommandContext, json: Bool, monitor: WatchMonitor) {
         self.schedule = schedule
         self.grace = grace
         self.runner = runner
         self.context = context
         self.json = json
+        self.monitor = monitor
     }
 
     private var log: Logger { context.console.logger }
@@ -231,13 +255,17 @@ struct WatchLoop {
         log.info("watch.started", "watching: a sync every \(DurationText.describe(schedule.interval))",
                  fields: ["intervalSeconds": .number(schedule.interval), "graceSeconds": .number(grace)])
         var next = Date()
+        defer { monitor.stopping() }
         while true {
+            monitor.waiting(until: next)
             guard waitUntil(next) else { break }
             let started = Date()
+            monitor.runStarted(at: started)
             ticks += 1
             let outcome: TickOutcome
             do {
-                outcome = try runner.run(grace: grace, shouldStop: { StopSignal.name != nil }, onStopRequested: { [log, grace] in
+                outcome = try runner.run(grace: grace, shouldStop: { StopSignal.name != nil }, onStopRequested: { [log, grace, monitor] in
+                    monitor.stopping()
                     log.info("watch.stopping", "\(StopSignal.name ?? "signal"): letting the current run finish (up to \(DurationText.describe(grace)))")
                 })
             } catch {
@@ -245,7 +273,6 @@ struct WatchLoop {
                 return .failed
             }
             let failed = report(outcome)
-            if case .abandoned = outcome, StopSignal.name != nil { break }
             if StopSignal.name != nil { break }
             let now = Date()
             if failed {
@@ -284,34 +311,25 @@ struct WatchLoop {
         case .abandoned(let signal, let seconds):
             log.warn("run.abandoned", "run abandoned after \(String(format: "%.2f", seconds))s (signal \(signal)): its walk was not committed; a push it cut short is re-sent by the next run",
                      fields: ["seconds": .number(seconds.rounded(toPlaces: 3))])
+            monitor.runEnded(RunSummary(unreportedAt: Date()))
             return true
         case .exited(let status, let report, let seconds):
             if let report, json { context.console.json(report) }
-            let run = report?["run"]?.numberValue.map { Int($0) }
-            guard let report, let state = report["status"]?.stringValue else {
+            guard let report, report["status"]?.stringValue != nil else {
                 if status == ExitStatus.lockHeldCode {
                     log.info("watch.tick.skipped", "tick skipped: another process holds the database's writer lock")
+                    monitor.runEnded(nil)
                     return false
                 }
                 log.error("run.failed", "sync exited with status \(status) after \(String(format: "%.2f", seconds))s (see its message above)",
                           fields: ["exitStatus": .number(Double(status)), "seconds": .number(seconds.rounded(toPlaces: 3))])
+                monitor.runEnded(RunSummary(unreportedAt: Date()))
                 return true
             }
-            let source = report["source"] ?? .null
-            let port = report["port"] ?? .null
-            let count = { (object: JSONValue, key: String) in Int(object[key]?.numberValue ?? 0) }
-            var line = "run \(run.map(String.init) ?? "-") \(state) in \(String(format: "%.2f", seconds))s: \(count(source, "fetched")) fetched, \(count(source, "created")) created, \(count(source, "updated")) updated, \(count(source, "deleted")) deleted"
-            if port["skipped"]?.boolValue == true {
-                line += "; port skipped, \(count(port, "pending")) pending"
-            } else {
-                line += "; port \(count(port, "upserted")) upserted, \(count(port, "deleted")) deleted, \(count(port, "failed")) failed, \(count(port, "pending")) pending"
-            }
-            let failed = status != 0
-            log.log(failed ? .warn : .info, "run.finished", line,
-                    fields: ["status": .string(state), "exitStatus": .number(Double(status)),
-                             "seconds": .number(seconds.rounded(toPlaces: 3)), "source": source, "port": port],
-                    run: run)
-            return failed
+            let summary = RunSummary(report: report, finishedAt: Date())
+            monitor.runEnded(summary)
+            RunFinishedEvent.log(summary, exitStatus: status, seconds: seconds, to: log)
+            return status != 0
         }
     }
 }
