@@ -132,7 +132,7 @@ enum Walk {
         object["run"] = report.run.map { .number(Double($0)) } ?? .null
         object["seconds"] = .object(report.seconds.mapValues { .number(($0 * 1000).rounded() / 1000) })
         if let error = report.error { object["error"] = .string(error) }
-        if object["mapping"] == nil { object["mapping"] = ["errors": .number(Double(mappingErrors(report.mapping)))] }
+        object["mapping"] = ["errors": .number(Double(mappingErrors(report.mapping)))]
         if dryRun {
             object["changes"] = .array(report.changes.map { change in
                 ["ref": .string(change.ref), "change": .string(change.change.rawValue)]
@@ -158,12 +158,14 @@ enum Walk {
                 console.print("port: \(p.upserted) upserted, \(p.deleted) deleted, \(p.failed) failed, \(p.unchanged) unchanged, \(p.pending) pending (\(p.requests) requests)")
             }
         }
+        // What is said from here on is about this run: the log lines carry its id.
+        var runConsole = console
+        runConsole.logger.run = report.run
+        let logger = runConsole.logger
         if let verified {
             if !json { console.print("verify: \(VerifySupport.summary(verified))") }
-            VerifySupport.warn(verified, console: console)
+            VerifySupport.warn(verified, console: runConsole)
         }
-        var logger = console.logger
-        logger.run = report.run
         for outcome in report.kinds where !outcome.complete {
             logger.error("error", "kind \(outcome.kind) incomplete, no deletes for it: \(outcome.error ?? "unknown error")")
         }
