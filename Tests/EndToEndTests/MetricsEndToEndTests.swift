@@ -5,27 +5,8 @@ import XCTest
 
 /// Monitoring through the built binary: `sync --metrics-file`, `watch --metrics-addr` (/metrics,
 /// /healthz and how the server holds up against bad clients), and the `run.finished` log event.
-final class MetricsEndToEndTests: EndToEndCase {
-    var backstage: FakeBackstage!
-    var port: FakePort!
-
-    override func setUpWithError() throws {
-        try super.setUpWithError()
-        backstage = try FakeBackstage(entities: FakeBackstage.generateCatalog(count: 60, seed: 5))
-        port = try FakePort.start(clientId: "client-id-metrics", clientSecret: "port-secret-metrics")
-        environment["BACKSTAGE_URL"] = backstage.baseURL
-        environment["PORT_BASE_URL"] = port.baseURL
-        environment["PORT_CLIENT_ID"] = "client-id-metrics"
-        environment["PORT_CLIENT_SECRET"] = "port-secret-metrics"
-        assertStatus(try mirrorctl(["blueprints", "apply"]), 0)
-        port.resetLog()
-    }
-
-    override func tearDownWithError() throws {
-        backstage.stop()
-        port.stop()
-        try super.tearDownWithError()
-    }
+final class MetricsEndToEndTests: PortBackedCase {
+    var catalogSize: Double { Double(backstage.allEntities.count) }
 
     var metricsPath: String { directory.appendingPathComponent("textfile/mirrorctl.prom").path }
 
@@ -74,14 +55,14 @@ final class MetricsEndToEndTests: EndToEndCase {
         XCTAssertEqual(metrics.value("mirrorctl_last_run_success"), report["status"] == "succeeded" ? 1 : 0)
         XCTAssertEqual(metrics.value("mirrorctl_last_run_id"), report["run"]?.numberValue)
         // Entities by change, as the run's report counts them.
-        XCTAssertEqual(metrics.value("mirrorctl_entities", ["change": "created"]), 60)
+        XCTAssertEqual(metrics.value("mirrorctl_entities", ["change": "created"]), catalogSize)
         for change in ["updated", "deleted", "unchanged"] {
             XCTAssertEqual(metrics.value("mirrorctl_entities", ["change": change]), 0, change)
         }
         // Port results: the refused entities are rejected (not failed), the rest upserted.
         XCTAssertEqual(metrics.value("mirrorctl_port_entities", ["result": "rejected"]), 3)
         XCTAssertEqual(metrics.value("mirrorctl_port_entities", ["result": "upserted"]), report[path: ["port", "upserted"]]?.numberValue)
-        XCTAssertGreaterThan(metrics.value("mirrorctl_port_entities", ["result": "upserted"]) ?? 0, 50)
+        XCTAssertGreaterThan(metrics.value("mirrorctl_port_entities", ["result": "upserted"]) ?? 0, catalogSize / 2)
         XCTAssertEqual(metrics.value("mirrorctl_port_entities", ["result": "failed"]), 0)
         XCTAssertEqual(metrics.value("mirrorctl_port_entities", ["result": "pending"]), report[path: ["port", "pending"]]?.numberValue)
         XCTAssertEqual(Set(metrics.samples("mirrorctl_port_entities").compactMap { $0.labels["result"] }),
@@ -158,7 +139,7 @@ final class MetricsEndToEndTests: EndToEndCase {
         XCTAssertEqual(event[path: ["fields", "exitStatus"]], 0)
         XCTAssertEqual(event[path: ["fields", "source"]], first.json?["source"])
         XCTAssertEqual(event[path: ["fields", "port"]], first.json?["port"])
-        XCTAssertEqual(event[path: ["fields", "source", "created"]], 60)
+        XCTAssertEqual(event[path: ["fields", "source", "created"]]?.numberValue, catalogSize)
 
         // Users can't be walked: a partial run, whose error and warning lines name the run.
         backstage.injectFault(.failAfterPage(0, status: 500, kind: "user"))
@@ -188,38 +169,11 @@ final class MetricsEndToEndTests: EndToEndCase {
 
     // MARK: - watch --metrics-addr
 
-    struct Watcher {
-        let process: Process
-        let stderr: URL
-
-        var logLines: [JSONValue] {
-            ((try? String(contentsOf: stderr, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
-                try? CanonicalJSON.parse(String($0))
-            }
-        }
-
-        func events(_ name: String) -> [JSONValue] { logLines.filter { $0["event"]?.stringValue == name } }
-
-        /// The port the server said it listens on.
-        var metricsPort: UInt16? {
-            events("metrics.listening").first?[path: ["fields", "port"]]?.numberValue.map { UInt16($0) }
-        }
-
-        func stop() -> Int32? {
-            kill(process.processIdentifier, SIGTERM)
-            let deadline = Date().addingTimeInterval(30)
-            while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-            if process.isRunning {
-                process.terminate()
-                return nil
-            }
-            return process.terminationStatus
-        }
-    }
+    typealias Watcher = WatchEndToEndTests.Watcher
 
     func startWatch(_ arguments: [String]) throws -> (Watcher, UInt16) {
-        let (process, _, err) = try launchMirrorctl(["watch", "--log-format", "json", "--metrics-addr", "0"] + arguments)
-        let watcher = Watcher(process: process, stderr: err)
+        let (process, out, err) = try launchMirrorctl(["watch", "--log-format", "json", "--metrics-addr", "0"] + arguments)
+        let watcher = Watcher(process: process, stdout: out, stderr: err)
         try waitFor("the metrics server") { watcher.metricsPort != nil || !process.isRunning }
         let port = try XCTUnwrap(watcher.metricsPort, "watch did not start its server: \(watcher.logLines)")
         XCTAssertEqual(watcher.events("metrics.listening").first?[path: ["fields", "address"]], .string("127.0.0.1:\(port)"),
@@ -238,7 +192,7 @@ final class MetricsEndToEndTests: EndToEndCase {
 
     func testWatchServesTheMetricsOfItsRunsAndAHealthCheck() throws {
         let (watcher, metricsPort) = try startWatch(["--interval", "300ms"])
-        defer { _ = watcher.stop() }
+        defer { if watcher.process.isRunning { _ = watcher.stop() } }
         try waitFor("two runs") { watcher.events("run.finished").count >= 2 }
 
         let health = try LoopbackHTTP.get(port: metricsPort, "/healthz")
@@ -253,7 +207,7 @@ final class MetricsEndToEndTests: EndToEndCase {
         let metrics = try Exposition(answer.body)
         XCTAssertGreaterThanOrEqual(metrics.value("mirrorctl_last_run_id") ?? 0, runs[1]["run"]?.numberValue ?? .infinity)
         XCTAssertEqual(metrics.value("mirrorctl_last_run_success"), 1)
-        XCTAssertEqual(metrics.value("mirrorctl_entities", ["change": "unchanged"]), 60, "a later run finds everything unchanged")
+        XCTAssertEqual(metrics.value("mirrorctl_entities", ["change": "unchanged"]), catalogSize, "a later run finds everything unchanged")
         // Counters add up over the watcher's runs: each run asks Backstage at least once per kind
         // (7), and never more than Backstage answered.
         let backstageOK = try XCTUnwrap(metrics.value("mirrorctl_requests_total", ["target": "backstage", "code": "200"]))
@@ -312,7 +266,7 @@ final class MetricsEndToEndTests: EndToEndCase {
 
     func testTheServerBoundsConnectionsAndSlowClients() throws {
         let (watcher, metricsPort) = try startWatch(["--interval", "1h"])
-        defer { _ = watcher.stop() }
+        defer { if watcher.process.isRunning { _ = watcher.stop() } }
         // Eight clients connect and say nothing: they hold every connection slot.
         var idle = try (0..<8).map { _ in try LoopbackHTTP.connect(port: metricsPort) }
         defer { for fd in idle { close(fd) } }
@@ -340,9 +294,16 @@ final class MetricsEndToEndTests: EndToEndCase {
         assertStatus(bad, 2)
         XCTAssertTrue(bad.stderr.contains("--metrics-addr"), bad.stderr)
         let (watcher, metricsPort) = try startWatch(["--interval", "1h"])
-        defer { _ = watcher.stop() }
+        defer { if watcher.process.isRunning { _ = watcher.stop() } }
         let busy = try mirrorctl(["watch", "--metrics-addr", "127.0.0.1:\(metricsPort)"], timeout: 20)
         assertStatus(busy, 2)
         XCTAssertTrue(busy.stderr.contains("cannot listen"), busy.stderr)
+    }
+}
+
+extension WatchEndToEndTests.Watcher {
+    /// The port the watcher's metrics server said it listens on.
+    var metricsPort: UInt16? {
+        events("metrics.listening").first?[path: ["fields", "port"]]?.numberValue.map { UInt16($0) }
     }
 }
