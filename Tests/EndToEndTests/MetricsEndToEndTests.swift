@@ -181,15 +181,6 @@ final class MetricsEndToEndTests: PortBackedCase {
         return (watcher, port)
     }
 
-    func waitFor(_ what: String, seconds: Double = 30, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        XCTFail("timed out waiting for \(what)")
-    }
-
     func testWatchServesTheMetricsOfItsRunsAndAHealthCheck() throws {
         let (watcher, metricsPort) = try startWatch(["--interval", "300ms"])
         defer { if watcher.process.isRunning { _ = watcher.stop() } }

@@ -93,6 +93,16 @@ class EndToEndCase: XCTestCase {
         return url.path
     }
 
+    /// Waits until `condition` holds (polling), failing after `seconds`.
+    func waitFor(_ what: String, seconds: Double = 20, _ condition: () throws -> Bool) rethrows {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        XCTFail("timed out waiting for \(what)")
+    }
+
     /// Asserts a command's exit status, showing its output when it differs.
     func assertStatus(_ result: CommandResult, _ expected: Int32, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(result.status, expected, "stdout: \(result.stdout)\nstderr: \(result.stderr)", file: file, line: line)

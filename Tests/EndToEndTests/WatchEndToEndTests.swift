@@ -50,16 +50,6 @@ final class WatchEndToEndTests: EndToEndCase {
         return Watcher(process: process, stdout: out, stderr: err)
     }
 
-    /// Waits until `condition` holds (polling), failing after `seconds`.
-    func waitFor(_ what: String, seconds: Double = 20, _ condition: () throws -> Bool) rethrows {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        XCTFail("timed out waiting for \(what)")
-    }
-
     /// Committed runs, oldest first (read-only, as a probe would).
     func committedRuns() throws -> [(id: Int, status: String, started: String, finished: String?)] {
         // Before the first run has created and migrated the database there is nothing to read.
