@@ -183,8 +183,9 @@ final class MetricsServer: Sendable {
             let fd = accept(listener.fd, nil, nil)
             if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
             guard fd >= 0 else {
-                // Out of descriptors (EMFILE/ENFILE) would make poll spin: pause instead.
-                if errno == EMFILE || errno == ENFILE { Thread.sleep(forTimeInterval: 0.1) }
+                // A client that gave up (ECONNABORTED) is nothing; anything else, out of descriptors
+                // above all, would make poll spin: pause instead.
+                if errno != EINTR && errno != ECONNABORTED && errno != EAGAIN { Thread.sleep(forTimeInterval: 0.1) }
                 continue
             }
             let connection = SocketDescriptor(fd)
