@@ -174,7 +174,7 @@ final class MetricsEndToEndTests: PortBackedCase {
     func startWatch(_ arguments: [String]) throws -> (Watcher, UInt16) {
         let (process, out, err) = try launchMirrorctl(["watch", "--log-format", "json", "--metrics-addr", "0"] + arguments)
         let watcher = Watcher(process: process, stdout: out, stderr: err)
-        try waitFor("the metrics server") { watcher.metricsPort != nil || !process.isRunning }
+        waitFor("the metrics server") { watcher.metricsPort != nil || !process.isRunning }
         let port = try XCTUnwrap(watcher.metricsPort, "watch did not start its server: \(watcher.logLines)")
         XCTAssertEqual(watcher.events("metrics.listening").first?[path: ["fields", "address"]], .string("127.0.0.1:\(port)"),
                        "a bare port binds loopback")
@@ -184,7 +184,7 @@ final class MetricsEndToEndTests: PortBackedCase {
     func testWatchServesTheMetricsOfItsRunsAndAHealthCheck() throws {
         let (watcher, metricsPort) = try startWatch(["--interval", "300ms"])
         defer { if watcher.process.isRunning { _ = watcher.stop() } }
-        try waitFor("two runs") { watcher.events("run.finished").count >= 2 }
+        waitFor("two runs") { watcher.events("run.finished").count >= 2 }
 
         let health = try LoopbackHTTP.get(port: metricsPort, "/healthz")
         XCTAssertEqual(health.status, 200)
@@ -225,7 +225,7 @@ final class MetricsEndToEndTests: PortBackedCase {
         XCTAssertEqual(oversized.status, 431)
         // None of it disturbed the watcher.
         let runsSoFar = watcher.events("run.finished").count
-        try waitFor("another run") { watcher.events("run.finished").count > runsSoFar }
+        waitFor("another run") { watcher.events("run.finished").count > runsSoFar }
         XCTAssertEqual(try LoopbackHTTP.get(port: metricsPort, "/healthz").status, 200)
         XCTAssertEqual(watcher.stop(), 0)
         XCTAssertThrowsError(try LoopbackHTTP.get(port: metricsPort, "/healthz"), "the port is closed with the watcher")
@@ -235,7 +235,7 @@ final class MetricsEndToEndTests: PortBackedCase {
         // Every run fails (Backstage refuses it): unhealthy for alerting, still alive.
         backstage.injectFault(.status(403, times: 1_000_000))
         let (watcher, metricsPort) = try startWatch(["--interval", "100ms", "--max-backoff", "200ms", "--grace", "10s"])
-        try waitFor("a failed run") { !watcher.events("run.finished").isEmpty }
+        waitFor("a failed run") { !watcher.events("run.finished").isEmpty }
         XCTAssertEqual(try LoopbackHTTP.get(port: metricsPort, "/healthz").status, 200, "a failed run is not a dead watcher")
         let failedMetrics = try Exposition(LoopbackHTTP.get(port: metricsPort, "/metrics").body)
         XCTAssertEqual(failedMetrics.value("mirrorctl_last_run_success"), 0)
@@ -245,10 +245,10 @@ final class MetricsEndToEndTests: PortBackedCase {
         backstage.clearFaults()
         backstage.injectFault(.delay(0.3, times: 10_000))
         let requests = backstage.stats.requests
-        try waitFor("a slow run to start") { backstage.stats.requests > requests }
+        waitFor("a slow run to start") { backstage.stats.requests > requests }
         XCTAssertEqual(try LoopbackHTTP.get(port: metricsPort, "/healthz").status, 200, "a run in progress is healthy")
         kill(watcher.process.processIdentifier, SIGTERM)
-        try waitFor("the watcher to note the signal") { !watcher.events("watch.stopping").isEmpty || !watcher.process.isRunning }
+        waitFor("the watcher to note the signal") { !watcher.events("watch.stopping").isEmpty || !watcher.process.isRunning }
         let stopping = try LoopbackHTTP.get(port: metricsPort, "/healthz")
         XCTAssertEqual(stopping.status, 503)
         XCTAssertEqual(stopping.body, "stopping\n")
