@@ -14,7 +14,9 @@ public final class Database {
     /// Opens (creating when `create`) the database at `path` in WAL mode with foreign keys on.
     /// A new file is created with mode 0600: it is an audit record and may hold catalog data.
     /// An empty `path` is SQLite's private temporary database, deleted when closed.
-    public init(path: String, create: Bool = true, readOnly: Bool = false) throws(DatabaseError) {
+    /// `immutable` (read-only only) opens it as SQLite's `immutable=1` URI: no locks, no `-shm`,
+    /// no write-ahead log read (see `openForReading`).
+    public init(path: String, create: Bool = true, readOnly: Bool = false, immutable: Bool = false) throws(DatabaseError) {
         self.path = path
         if create && !readOnly && path != ":memory:" && !path.isEmpty && !FileManager.default.fileExists(atPath: path) {
             let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
@@ -26,7 +28,12 @@ public final class Database {
         var flags = SQLITE_OPEN_NOMUTEX
         flags |= readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
         if create && !readOnly { flags |= SQLITE_OPEN_CREATE }
-        let code = sqlite3_open_v2(path, &handle, flags, nil)
+        var name = path
+        if immutable && readOnly {
+            flags |= SQLITE_OPEN_URI
+            name = Database.immutableURI(path)
+        }
+        let code = sqlite3_open_v2(name, &handle, flags, nil)
         guard code == SQLITE_OK else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             _ = sqlite3_close(handle)

@@ -9,12 +9,16 @@ public final class MirrorStore {
     /// Opens (creating if needed) and migrates the database at `path`.
     public init(path: String, readOnly: Bool = false) throws(StoreError) {
         do {
-            db = try Database(path: path, create: !readOnly, readOnly: readOnly)
-            // Touch the schema first: a file that is not a database fails here, clearly.
-            _ = try db.row("SELECT count(*) FROM sqlite_master")
-            if !readOnly { try Migrator.migrate(db) }
+            if readOnly {
+                db = try Database.openForReading(path)
+            } else {
+                db = try Database(path: path, create: true)
+                // Touch the schema first: a file that is not a database fails here, clearly.
+                _ = try db.row("SELECT count(*) FROM sqlite_master")
+                try Migrator.migrate(db)
+            }
         } catch {
-            throw StoreError(path: path, opening: error)
+            throw StoreError(path: path, opening: error, forReading: readOnly)
         }
     }
 
@@ -140,14 +144,14 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     public let message: String
     public let underlying: DatabaseError?
 
-    public init(path: String, underlying: DatabaseError) {
+    public init(path: String, underlying: DatabaseError, forReading: Bool = false) {
         self.path = path
         self.underlying = underlying
         if underlying.isCorrupt {
             message = "not a usable mirrorctl database (corrupt or not SQLite): \(underlying.message)"
         } else if underlying.primaryCode == SQLITE_CANTOPEN || underlying.primaryCode == SQLITE_READONLY
                     || underlying.primaryCode == SQLITE_PERM {
-            message = "cannot open for writing: \(underlying.message)"
+            message = "cannot open for \(forReading ? "reading" : "writing"): \(underlying.message)"
         } else {
             message = underlying.description
         }
@@ -161,10 +165,10 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 
     /// What opening the database at `path` threw, as a `StoreError` (the one translation of
     /// SQLite and migration failures for every way of opening a mirror).
-    init(path: String, opening error: Error) {
+    init(path: String, opening error: Error, forReading: Bool = false) {
         switch error {
         case let error as DatabaseError:
-            self.init(path: path, underlying: error)
+            self.init(path: path, underlying: error, forReading: forReading)
         case let error as StoreError:
             self.init(path: path, message: error.message)
         case MigrationError.database(let inner):

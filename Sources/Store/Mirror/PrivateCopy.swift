@@ -7,9 +7,7 @@ extension MirrorStore {
     /// commit), and nothing `diff` does can reach the original or hold up a sync's writes.
     public static func privateCopy(of path: String) throws(StoreError) -> MirrorStore {
         do {
-            let original = try Database(path: path, create: false, readOnly: true)
-            // Touch the schema first: a file that is not a database fails here, clearly.
-            _ = try original.row("SELECT count(*) FROM sqlite_master")
+            let original = try Database.openForReading(path)
             let copy = try MirrorStore(path: "")
             try copy.db.copyContents(of: original)
             try original.close()

@@ -1,0 +1,173 @@
+import Foundation
+
+/// A moment of the mirror's history as the user names it: a run id, or a time (the state after
+/// the last run started at or before it).
+public enum SnapshotPoint: Sendable, Equatable {
+    case run(Int)
+    case time(Date)
+}
+
+/// A run id or time that names no state of the mirror: a run that doesn't exist, a time before
+/// the first run or in the future, or a run whose history was pruned. Never answered by a
+/// fallback to some other run.
+public struct SnapshotPointError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    /// The run exists (or did) but `prune` dropped its history: a different failure from a typo.
+    public let isPruned: Bool
+
+    public var description: String { message }
+}
+
+/// An entity as it differs between two states of the mirror.
+public struct SnapshotChange: Sendable {
+    public let ref: String
+    public let kind: String
+    public let change: ChangeKind
+    /// Canonical JSON on each side, nil where the entity did not exist.
+    public let oldBody: String?
+    public let newBody: String?
+}
+
+/// One version of an entity with the bodies before and after it (for `history`).
+public struct HistoryVersion: Sendable {
+    public let entry: HistoryEntry
+    public let oldBody: String?
+    public let newBody: String?
+    /// The previous version's body was dropped by `prune`: what this version changed is unknown.
+    public var previousPruned: Bool { entry.oldHash != nil && oldBody == nil }
+}
+
+/// Time travel over the change events: which run a point names, the whole snapshot after a run,
+/// and what differs between two runs. Read-only queries; nothing is computed at sync time.
+extension MirrorStore {
+    /// The committed runs' first and last id with their start times, nil before the first sync.
+    /// The first is the retention floor when `prune` dropped older history.
+    public func runRange() throws(DatabaseError) -> (first: (run: Int, at: String), last: (run: Int, at: String))? {
+        let floor = try Retention(store: self).historyFloor() ?? 0
+        guard let row = try db.row("""
+            SELECT f.id, f.started_at, l.id, l.started_at
+            FROM (SELECT id, started_at FROM runs WHERE status <> 'running' AND id >= ? ORDER BY id LIMIT 1) f,
+                 (SELECT id, started_at FROM runs WHERE status <> 'running' ORDER BY id DESC LIMIT 1) l
+            """, [.int(floor)]), let first = row.int(0), let last = row.int(2)
+        else { return nil }
+        return ((first, row.string(1) ?? ""), (last, row.string(3) ?? ""))
+    }
+
+    /// The run whose state `point` names. Throws, naming the valid range, for a run that doesn't
+    /// exist, a time before the first run or after now, and a run before the retention floor.
+    public func resolve(_ point: SnapshotPoint, now: Date = Date()) throws -> Int {
+        guard let range = try runRange() else {
+            throw SnapshotPointError(message: "the mirror has no runs yet (run 'mirrorctl sync' first)", isPruned: false)
+        }
+        let valid = "runs go from \(range.first.run) (\(range.first.at)) to \(range.last.run) (\(range.last.at))"
+        let floor = try Retention(store: self).historyFloor()
+        switch point {
+        case .run(let run):
+            if let floor, run >= 1, run < floor {
+                throw SnapshotPointError(message: "run \(run) was pruned: history is kept from run \(floor) on (mirrorctl prune)",
+                                         isPruned: true)
+            }
+            guard try db.row("SELECT 1 FROM runs WHERE id = ? AND status <> 'running'", [.int(run)]) != nil else {
+                throw SnapshotPointError(message: "there is no run \(run): \(valid)", isPruned: false)
+            }
+            return run
+        case .time(let date):
+            let text = Timestamp.string(date)
+            if date > now {
+                throw SnapshotPointError(message: "\(text) is in the future: \(valid)", isPruned: false)
+            }
+            guard let run = try db.row("SELECT max(id) FROM runs WHERE status <> 'running' AND started_at <= ?",
+                                       [.text(text)])?.int(0) else {
+                throw SnapshotPointError(message: "\(text) is before the first run: \(valid)", isPruned: false)
+            }
+            if let floor, run < floor {
+                throw SnapshotPointError(message: "\(text) is before the kept history (run \(run) was pruned): \(valid)",
+                                         isPruned: true)
+            }
+            return run
+        }
+    }
+
+    /// Calls `body` with every entity of the mirror after run `run` (now when nil), optionally of
+    /// one kind, in ref order: its ref and canonical JSON.
+    public func eachEntity(atRun run: Int?, kind: String?, _ body: (String, String) throws -> Void) throws {
+        let kindFilter: SQLValue = kind.map { .text($0.lowercased()) } ?? .null
+        let statement: Statement
+        if let run {
+            statement = try db.statement("""
+                SELECT c.ref, b.body FROM changes c JOIN blobs b ON b.hash = c.new_hash
+                WHERE c.change <> 'deleted' AND (?2 IS NULL OR c.kind = ?2)
+                  AND c.run_id = (SELECT max(p.run_id) FROM changes p WHERE p.ref = c.ref AND p.run_id <= ?1)
+                ORDER BY c.ref
+                """)
+            try statement.bind([.int(run), kindFilter])
+        } else {
+            statement = try db.statement("""
+                SELECT e.ref, b.body FROM entities e JOIN blobs b ON b.hash = e.hash
+                WHERE ?1 IS NULL OR e.kind = ?1 ORDER BY e.ref
+                """)
+            try statement.bind([kindFilter])
+        }
+        while try statement.step() {
+            guard let ref = statement.text(0), let text = statement.text(1) else { continue }
+            try body(ref, text)
+        }
+    }
+
+    /// The entities that differ between the state after run `from` and after run `to`, in ref
+    /// order: only refs with a change event between the two runs are looked at.
+    public func compare(fromRun from: Int, toRun to: Int) throws(DatabaseError) -> [SnapshotChange] {
+        let refs = try db.rows("""
+            SELECT ref, min(kind) FROM changes WHERE run_id > ? AND run_id <= ? GROUP BY ref ORDER BY ref
+            """, [.int(min(from, to)), .int(max(from, to))])
+        var changes: [SnapshotChange] = []
+        for row in refs {
+            guard let ref = row.string(0), let kind = row.string(1) else { continue }
+            let before = try bodyOf(ref: ref, atRun: from)
+            let after = try bodyOf(ref: ref, atRun: to)
+            let change: ChangeKind
+            switch (before, after) {
+            case (nil, nil): continue
+            case (nil, _): change = .created
+            case (_, nil): change = .deleted
+            case (let old?, let new?):
+                guard old.hash != new.hash else { continue }
+                change = .updated
+            }
+            changes.append(SnapshotChange(ref: ref, kind: kind, change: change, oldBody: before?.body, newBody: after?.body))
+        }
+        return changes
+    }
+
+    /// Every version of one entity with the bodies on both sides, oldest first.
+    public func versions(of ref: EntityRef) throws(DatabaseError) -> [HistoryVersion] {
+        var bodies: [ContentHash: String] = [:]
+        func body(_ hash: ContentHash?) throws(DatabaseError) -> String? {
+            guard let hash else { return nil }
+            if let known = bodies[hash] { return known }
+            let found = try self.body(hash: hash)
+            bodies[hash] = found
+            return found
+        }
+        var versions: [HistoryVersion] = []
+        for entry in try history(ref: ref) {
+            versions.append(HistoryVersion(entry: entry, oldBody: try body(entry.oldHash), newBody: try body(entry.newHash)))
+        }
+        return versions
+    }
+
+    /// Whether the mirror holds or ever held `ref` (a change event for it exists).
+    public func isKnown(_ ref: EntityRef) throws(DatabaseError) -> Bool {
+        if try db.row("SELECT 1 FROM changes WHERE ref = ? LIMIT 1", [.text(ref.description)]) != nil { return true }
+        return try db.row("SELECT 1 FROM entities WHERE ref = ?", [.text(ref.description)]) != nil
+    }
+
+    private func bodyOf(ref: String, atRun run: Int) throws(DatabaseError) -> (hash: String, body: String)? {
+        guard let row = try db.row("""
+            SELECT c.new_hash, b.body FROM changes c LEFT JOIN blobs b ON b.hash = c.new_hash
+            WHERE c.ref = ? AND c.run_id <= ? ORDER BY c.run_id DESC LIMIT 1
+            """, [.text(ref), .int(run)]), let hash = row.string(0), let body = row.string(1)
+        else { return nil }
+        return (hash, body)
+    }
+}
