@@ -17,6 +17,7 @@ let commands: [(spec: CommandSpec, run: (ParsedArguments, CommandContext) throws
     (RunsCommand.spec, RunsCommand.run),
     (HistoryCommand.spec, HistoryCommand.run),
     (ShowCommand.spec, ShowCommand.run),
+    (ExportCommand.spec, ExportCommand.run),
     (PruneCommand.spec, PruneCommand.run),
     (BlueprintsCommand.spec, BlueprintsCommand.run),
     (InitCommand.spec, InitCommand.run),

@@ -1,13 +1,14 @@
 import Store
 
-/// The Port side of `diff`: what a sync would upsert (create or update, with the changed fields)
-/// and delete.
+/// The Port side of `diff`: what a sync would upsert (create or update, with the fields each
+/// sets or changes) and delete.
 public struct PortPlan: Sendable {
     public struct Upsert: Sendable {
         public let key: PortKey
         public let isCreate: Bool
-        /// Changed top-level fields and `properties.x` / `relations.x` keys (updates only).
-        public let changedFields: [String]
+        /// What Port would change, by `FieldChanges`: for an update, the fields that differ from
+        /// what Port acknowledged; for a create, every field the entity sets.
+        public let fields: [FieldChange]
     }
 
     public var upserts: [Upsert] = []
@@ -23,34 +24,13 @@ public struct PortPlan: Sendable {
             guard let last = chunk.last else { break }
             after = last.key
             for upsert in chunk {
-                var fields: [String] = []
-                if let acked = upsert.ackedHash, let old = try ledger.body(hash: acked) {
-                    fields = PortPlan.changedFields(old: (try? CanonicalJSON.parse(old)) ?? .null,
-                                                    new: (try? CanonicalJSON.parse(upsert.body)) ?? .null)
-                }
-                plan.upserts.append(Upsert(key: upsert.key, isCreate: upsert.ackedHash == nil, changedFields: fields))
+                let acked = try upsert.ackedHash.flatMap { hash in try ledger.body(hash: hash) }
+                let fields = FieldChanges.between(acked.map { (try? CanonicalJSON.parse($0)) ?? .null },
+                                                  (try? CanonicalJSON.parse(upsert.body)) ?? .null)
+                plan.upserts.append(Upsert(key: upsert.key, isCreate: upsert.ackedHash == nil, fields: fields))
             }
         }
         plan.deletes = deletes.map(\.key)
         return plan
-    }
-
-    /// Which fields differ between two mapped entities, one level into properties and relations.
-    public static func changedFields(old: JSONValue, new: JSONValue) -> [String] {
-        let oldObject = old.objectValue ?? [:]
-        let newObject = new.objectValue ?? [:]
-        var changed: [String] = []
-        for key in Set(oldObject.keys).union(newObject.keys).sorted() where oldObject[key] != newObject[key] {
-            if (key == "properties" || key == "relations"),
-               let before = oldObject[key]?.objectValue ?? (oldObject[key] == nil ? [:] : nil),
-               let after = newObject[key]?.objectValue ?? (newObject[key] == nil ? [:] : nil) {
-                for member in Set(before.keys).union(after.keys).sorted() where before[member] != after[member] {
-                    changed.append("\(key).\(member)")
-                }
-            } else {
-                changed.append(key)
-            }
-        }
-        return changed
     }
 }

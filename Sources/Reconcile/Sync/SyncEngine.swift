@@ -88,6 +88,8 @@ public struct SyncReport: Sendable {
     public var kinds: [KindOutcome]
     /// Created, updated and deleted entities (unchanged ones are only counted).
     public var changes: [EntityChange]
+    /// What changed in each of `changes`, by ref (dry runs only: `diff` shows it).
+    public var fieldChanges: [String: [FieldChange]] = [:]
     public var mapping: MappingSummary
     public var port: PortReport
     public var warnings: [String]
@@ -212,6 +214,8 @@ public final class SyncEngine {
                                            sourceStats: walker.sourceStats)
             lap("plan")
             if options.dryRun {
+                // Read before the rollback takes this walk's new bodies away.
+                partialReport.fieldChanges = try store.fieldChanges(of: partialReport.changes)
                 writer.rollback()
                 partialReport.run = nil
                 partialReport.warnings = warnings

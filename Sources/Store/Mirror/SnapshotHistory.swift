@@ -139,6 +139,19 @@ extension MirrorStore {
         return changes
     }
 
+    /// What changed in each of `changes` (stored bodies on both sides), by ref.
+    public func fieldChanges(of changes: [EntityChange]) throws(DatabaseError) -> [String: [FieldChange]] {
+        var fields: [String: [FieldChange]] = [:]
+        for change in changes {
+            fields[change.ref] = FieldChanges.between(try change.oldHash.flatMap(parsedBody), try change.newHash.flatMap(parsedBody))
+        }
+        return fields
+    }
+
+    private func parsedBody(_ hash: ContentHash) throws(DatabaseError) -> JSONValue? {
+        try body(hash: hash).map { (try? CanonicalJSON.parse($0)) ?? .null }
+    }
+
     /// Every version of one entity with the bodies on both sides, oldest first.
     public func versions(of ref: EntityRef) throws(DatabaseError) -> [HistoryVersion] {
         var bodies: [ContentHash: String] = [:]

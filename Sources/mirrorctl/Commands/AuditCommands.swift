@@ -30,7 +30,7 @@ enum RunsCommand {
                 ["RUN", "STARTED", "STATUS", "FETCHED", "CREATED", "UPDATED", "DELETED", "ERROR"],
                 runs.map { run in
                     [String(run.id), run.startedAt, run.status, String(run.counts.fetched), String(run.counts.created),
-                     String(run.counts.updated), String(run.counts.deleted), run.error ?? ""]
+                     String(run.counts.updated), String(run.counts.deleted), OneLine.cut(run.error ?? "", limit: 100)]
                 }))
         }
         return .success
@@ -39,48 +39,76 @@ enum RunsCommand {
 
 enum HistoryCommand {
     static let spec = CommandSpec(
-        name: "history", abstract: "Show every recorded change of one entity.",
-        usage: "history REF [--db PATH] [--json]",
-        options: [Configuration.databaseOption, OptionSpec(name: "json", value: nil, help: "Print a JSON array.")],
-        positionals: 1...1, discussion: "REF is an entity ref such as component:default/artist-web (kind required).")
+        name: "history", abstract: "Show every recorded change of one entity, field by field.",
+        usage: "history REF [--patch] [--db PATH] [--json]",
+        options: [Configuration.databaseOption,
+                  OptionSpec(name: "patch", value: nil, help: "Show each changed field's old and new value."),
+                  OptionSpec(name: "json", value: nil, help: "Print a JSON array, every field with its old and new value.")],
+        positionals: 1...1, discussion: """
+            REF is an entity ref such as component:default/artist-web (kind required).
+            Exit status: 0 shown; 1 the mirror never held REF; 4 the database can't be read.
+            """)
 
     static func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitStatus {
         let ref = try parseRef(arguments.positionals[0])
         let store = try openStore(Configuration.databasePath(arguments, environment: context.environment), readOnly: true)
-        let entries = try store.history(ref: ref)
+        let versions = try store.versions(of: ref)
+        guard !versions.isEmpty else {
+            context.console.error("\(ref) is not in the mirror and never was (see 'mirrorctl export' for what it holds)")
+            return .failed
+        }
+        let fields = versions.map { version -> [FieldChange]? in
+            guard !version.previousPruned else { return nil }
+            return FieldChanges.between(parse(version.oldBody), parse(version.newBody))
+        }
         if arguments.flag("json") {
-            context.console.json(.array(entries.map { entry in
-                ["run": .number(Double(entry.run)), "change": .string(entry.change.rawValue),
-                 "hash": entry.newHash.map { .string($0.hex) } ?? .null, "at": .string(entry.at)]
+            context.console.json(.array(zip(versions, fields).map { version, fields in
+                let entry = version.entry
+                return ["run": .number(Double(entry.run)), "change": .string(entry.change.rawValue),
+                        "hash": entry.newHash.map { .string($0.hex) } ?? .null, "at": .string(entry.at),
+                        "fields": fields.map { .array($0.map(\.json)) } ?? .null]
             }))
-        } else if entries.isEmpty {
-            context.console.print("No history for \(ref).")
-        } else {
-            context.console.print(table(["RUN", "AT", "CHANGE", "HASH"], entries.map {
-                [String($0.run), $0.at, $0.change.rawValue, $0.newHash?.short ?? "-"]
-            }))
+            return .success
+        }
+        let patch = arguments.flag("patch")
+        for (version, fields) in zip(versions, fields) {
+            let entry = version.entry
+            context.console.print("run \(entry.run)  \(entry.at)  \(entry.change.rawValue)  \(entry.newHash?.short ?? "-")")
+            guard let fields else {
+                context.console.print("    (the version before was pruned: changed fields unknown)")
+                continue
+            }
+            if entry.change == .updated || patch {
+                for line in FieldChangeOutput.lines(fields, values: patch) { context.console.print(line) }
+            } else {
+                context.console.print("    (\(fields.count) field\(fields.count == 1 ? "" : "s")\(entry.change == .created ? " set" : " removed"); --patch lists them)")
+            }
         }
         return .success
+    }
+
+    private static func parse(_ body: String?) -> JSONValue? {
+        body.map { (try? CanonicalJSON.parse($0)) ?? .null }
     }
 }
 
 enum ShowCommand {
     static let spec = CommandSpec(
-        name: "show", abstract: "Print an entity as mirrored now, or as it was after run RUN.",
-        usage: "show REF [--at RUN] [--db PATH] [--json]",
+        name: "show", abstract: "Print an entity as mirrored now, or as it was after a run or at a time.",
+        usage: "show REF [--at RUN|TIME] [--db PATH] [--json]",
         options: [Configuration.databaseOption,
-                  OptionSpec(name: "at", value: "RUN", help: "Show the version current after this run."),
+                  OptionSpec(name: "at", value: SnapshotPointOption.valueName,
+                             help: "The version current after run RUN, or at TIME (RFC 3339, or back from now: 24h, 7d)."),
                   OptionSpec(name: "json", value: nil, help: "Print {ref, run, hash, entity} as JSON.")],
-        positionals: 1...1)
+        positionals: 1...1, discussion: """
+            Exit status: 0 shown; 1 REF did not exist then (or that history was pruned);
+            2 no such run, or a time before the first run; 4 the database can't be read.
+            """)
 
     static func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitStatus {
         let ref = try parseRef(arguments.positionals[0])
-        let at = try arguments.int("at", range: 1...Int(Int32.max))
         let store = try openStore(Configuration.databasePath(arguments, environment: context.environment), readOnly: true)
-        if let at, let floor = try Retention(store: store).historyFloor(), at < floor {
-            context.console.error("run \(at) was pruned: history is kept from run \(floor) on (mirrorctl prune)")
-            return .failed
-        }
+        let at = try SnapshotPointOption.run(arguments, "at", store: store)
         guard let version = try store.version(of: ref, atRun: at) else {
             context.console.error(at.map { "\(ref) did not exist after run \($0)" } ?? "\(ref) is not in the mirror")
             return .failed
@@ -91,7 +119,7 @@ enum ShowCommand {
                                   "hash": .string(version.hash.hex), "entity": entity])
         } else {
             let pretty = (try? JSONSerialization.jsonObject(with: Data(version.body.utf8)))
-                .flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.prettyPrinted, .sortedKeys]) }
+                .flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) }
                 .map { String(decoding: $0, as: UTF8.self) } ?? version.body
             context.console.print("# \(ref) as of run \(version.run) (hash \(version.hash.short))")
             context.console.print(pretty)

@@ -59,11 +59,12 @@ enum SyncCommand {
 enum DiffCommand {
     static let spec = CommandSpec(
         name: "diff", abstract: "Walk the catalog and show what a sync would change, writing nothing.",
-        usage: "diff [--db PATH] [--backstage-url URL] [--kind K]... [--page-size N] [--json]",
-        options: walkOptions, discussion: walkDiscussion)
+        usage: "diff [--db PATH] [--backstage-url URL] [--kind K]... [--page-size N] [--json] | diff --from RUN|TIME [--to RUN|TIME] [--json]",
+        options: walkOptions + SnapshotDiffCommand.options, discussion: walkDiscussion)
 
     static func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitStatus {
-        try Walk.run(arguments, context: context, dryRun: true)
+        if SnapshotDiffCommand.isRequested(arguments) { return try SnapshotDiffCommand.run(arguments, context: context) }
+        return try Walk.run(arguments, context: context, dryRun: true)
     }
 }
 
@@ -135,7 +136,7 @@ enum Walk {
         object["mapping"] = ["errors": .number(Double(mappingErrors(report.mapping)))]
         if dryRun {
             object["changes"] = .array(report.changes.map { change in
-                ["ref": .string(change.ref), "change": .string(change.change.rawValue)]
+                FieldChangeOutput.entityJSON(ref: change.ref, change: change.change, fields: report.fieldChanges[change.ref] ?? [])
             })
             object["port"] = planJSON(report.port)
         } else {
@@ -209,7 +210,7 @@ enum Walk {
             "upserts": .array(port.plan.upserts.map { upsert in
                 var item: [String: JSONValue] = ["blueprint": .string(upsert.key.blueprint), "identifier": .string(upsert.key.identifier),
                                                  "change": .string(upsert.isCreate ? "create" : "update")]
-                if !upsert.isCreate { item["fields"] = .array(upsert.changedFields.map(JSONValue.string)) }
+                item["fields"] = .array(upsert.fields.map(\.json))
                 return .object(item)
             }),
             "deletes": .array(port.plan.deletes.map { ["blueprint": .string($0.blueprint), "identifier": .string($0.identifier)] }),
@@ -223,18 +224,18 @@ enum Walk {
         if report.changes.isEmpty {
             console.print("Mirror: no changes.")
         } else {
-            console.print(table(["CHANGE", "REF"], report.changes.map { [$0.change.rawValue, $0.ref] }))
+            FieldChangeOutput.printEntities(report.changes.map { ($0.ref, $0.change, report.fieldChanges[$0.ref] ?? []) },
+                                            console: console)
         }
         let plan = report.port.plan
         if plan.upserts.isEmpty && plan.deletes.isEmpty {
             console.print("Port: nothing to push.")
         } else {
-            var rows = plan.upserts.map { upsert in
-                [upsert.isCreate ? "create" : "update", upsert.key.blueprint, upsert.key.identifier,
-                 upsert.changedFields.joined(separator: ", ")]
+            for upsert in plan.upserts {
+                console.print("\(upsert.isCreate ? "create" : "update")  \(upsert.key.blueprint)  \(upsert.key.identifier)")
+                for line in FieldChangeOutput.lines(upsert.fields, values: true) { console.print(line) }
             }
-            rows += plan.deletes.map { ["delete", $0.blueprint, $0.identifier, ""] }
-            console.print(table(["PORT", "BLUEPRINT", "IDENTIFIER", "FIELDS"], rows))
+            for delete in plan.deletes { console.print("delete  \(delete.blueprint)  \(delete.identifier)") }
         }
     }
 }
