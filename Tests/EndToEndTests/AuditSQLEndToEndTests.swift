@@ -47,8 +47,12 @@ final class AuditSQLEndToEndTests: EndToEndCase {
         assertStatus(try mirrorctl(["sync"]), 0)
         let file = catalog.appendingPathComponent("components/storefront.yaml")
         let original = try String(contentsOf: file, encoding: .utf8)
-        try Data(original.replacingOccurrences(of: "The server-rendered shop front at shop.example.com.",
-                                               with: "The shop front, now described by the audit test.").utf8).write(to: file)
+        // web-shop (the file's first entity) gets a new description and owner; the owner change
+        // also moves an ownerOf relation from team-web to team-platform.
+        let edited = original.replacingOccurrences(of: "The server-rendered shop front at shop.example.com.",
+                                                   with: "The shop front, now described by the audit test.")
+        let owner = try XCTUnwrap(edited.range(of: "owner: team-web"))
+        try Data(edited.replacingCharacters(in: owner, with: "owner: team-platform").utf8).write(to: file)
         assertStatus(try mirrorctl(["sync"]), 0)
 
         let queries = try auditQueries()
@@ -74,7 +78,10 @@ final class AuditSQLEndToEndTests: EndToEndCase {
         XCTAssertTrue(recent.contains { $0.string(1) == "updated" && $0.string(2) == "component:default/web-shop" })
         let runs = try XCTUnwrap(results.first { $0.key.contains("FROM v_runs") }?.value)
         XCTAssertEqual(runs.count, 2)
-        XCTAssertEqual(runs.first?.int(5), 1, "the second run updated one entity")
+        XCTAssertEqual(runs.first?.int(5), 3, "the second run updated web-shop and the two groups whose ownerOf moved")
+        let owners = try XCTUnwrap(results.first { $0.key.contains("v_field_changes") }?.value)
+        XCTAssertEqual(owners.map { row in [0, 2, 3, 4, 5, 6].map { row.string($0) } },
+                       [["2", "component:default/web-shop", "component", "spec.owner", #""team-web""#, #""team-platform""#]])
     }
 
     func testDeploymentExamplesAreValid() throws {

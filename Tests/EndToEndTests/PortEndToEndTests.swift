@@ -80,7 +80,8 @@ final class PortEndToEndTests: EndToEndCase {
         assertStatus(diff, 0)
         XCTAssertEqual(diff.json?[path: ["port", "upserts"]],
                        [["blueprint": "component", "identifier": .string(ref.description), "change": "update",
-                         "fields": ["properties.description"]]])
+                         "fields": [["path": "properties.description", "old": component[path: ["metadata", "description"]] ?? .null,
+                                     "new": "now described"]]]])
         port.resetLog()
         let sync = try mirrorctl(["sync", "--json"])
         XCTAssertEqual(portCount(sync, "upserted"), 1)

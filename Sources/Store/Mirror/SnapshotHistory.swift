@@ -72,7 +72,9 @@ extension MirrorStore {
             }
             return run
         case .time(let date):
-            let text = Timestamp.string(date)
+            // Stored times have milliseconds, which a Date holds only approximately: half a
+            // millisecond more keeps `…00.120Z` from printing (and comparing) as `…00.119Z`.
+            let text = Timestamp.string(date.addingTimeInterval(0.0005))
             if date > now {
                 throw SnapshotPointError(message: "\(text) is in the future: \(valid)", isPruned: false)
             }
