@@ -231,6 +231,17 @@ final class AuditTrailEndToEndTests: EndToEndCase {
         assertStatus(try mirrorctl(["history", "component:default/gone"]), 0)
     }
 
+    func testTheRunsTableKeepsOneLinePerRow() throws {
+        try sync(1)
+        let failed = try mirrorctl(["sync", "--backstage-url", "http://127.0.0.1:9", "--max-retries", "0"])
+        assertStatus(failed, 1)
+        let error = try XCTUnwrap(try mirrorctl(["runs", "--json"]).json?.arrayValue?.first?["error"]?.stringValue)
+        XCTAssertGreaterThan(error.count, 100, "a long error: every kind failed")
+        let lines = try mirrorctl(["runs"]).stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 3, "a header and one line per run: \(lines)")
+        XCTAssertTrue(lines[1].contains("failed") && lines[1].hasSuffix("…"), String(lines[1]))
+    }
+
     /// The audit commands a read-only user runs, each expected to succeed.
     let readers: [[String]] = [
         ["runs"], ["runs", "--json"], ["history", "component:default/web", "--json"], ["show", "component:default/web", "--at", "1"],
