@@ -254,20 +254,8 @@ final class AuditTrailEndToEndTests: EndToEndCase {
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: setpriv) else {
             throw XCTSkip("needs root and \(setpriv) to run mirrorctl as an unprivileged user")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: setpriv)
-        process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "--", EndToEndCase.binary.path] + arguments
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
-                             stderr: String(decoding: errors, as: UTF8.self))
+        return try run(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", "--", EndToEndCase.binary.path] + arguments,
+                       environment: environment)
     }
 
     func assertReadersWork(asNobody: Bool, runs: Int, file: StaticString = #filePath, line: UInt = #line) throws {

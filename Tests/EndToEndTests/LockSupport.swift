@@ -17,9 +17,15 @@ extension EndToEndCase {
     func sqlite3(_ sql: String) throws -> CommandResult {
         let shell = "/usr/bin/sqlite3"
         guard FileManager.default.isExecutableFile(atPath: shell) else { throw XCTSkip("no sqlite3 shell at \(shell)") }
+        return try run(shell, [databasePath, sql])
+    }
+
+    /// Runs a program to its end and returns what it printed.
+    func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: shell)
-        process.arguments = [databasePath, sql]
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
