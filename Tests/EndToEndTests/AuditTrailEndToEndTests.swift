@@ -296,6 +296,17 @@ final class AuditTrailEndToEndTests: EndToEndCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: databasePath)), before, "not a byte written")
         XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: databasePath)[.modificationDate] as? Date, modified)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), entries.sorted(), "no file created next to it")
+
+        // Commits in a log the user can't read: an error naming it, never the older state in the file.
+        let writer = try Database(path: databasePath)
+        try writer.execute("PRAGMA wal_autocheckpoint = 0; CREATE TABLE audit_probe (x); INSERT INTO audit_probe VALUES (1)")
+        for suffix in ["-wal", "-shm"] {
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: databasePath + suffix)
+        }
+        let refused = try runAs(nobody: true, ["runs"])
+        XCTAssertEqual(refused.status, 4, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("cannot open for reading") && refused.stderr.contains(databasePath + "-wal"), refused.stderr)
+        try writer.close()
     }
 
     /// While a sync holds the writer lock and writes: readers (root, and `nobody` given read

@@ -171,12 +171,6 @@ extension MirrorStore {
         return versions
     }
 
-    /// Whether the mirror holds or ever held `ref` (a change event for it exists).
-    public func isKnown(_ ref: EntityRef) throws(DatabaseError) -> Bool {
-        if try db.row("SELECT 1 FROM changes WHERE ref = ? LIMIT 1", [.text(ref.description)]) != nil { return true }
-        return try db.row("SELECT 1 FROM entities WHERE ref = ?", [.text(ref.description)]) != nil
-    }
-
     private func bodyOf(ref: String, atRun run: Int) throws(DatabaseError) -> (hash: String, body: String)? {
         guard let row = try db.row("""
             SELECT c.new_hash, b.body FROM changes c LEFT JOIN blobs b ON b.hash = c.new_hash
