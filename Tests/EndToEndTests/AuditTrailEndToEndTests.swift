@@ -14,13 +14,14 @@ final class AuditTrailEndToEndTests: EndToEndCase {
 
     override func setUpWithError() throws {
         try super.setUpWithError()
-        backstage = try FakeBackstage(entities: [
+        let entities: [JSONValue] = [
             component("web", owner: "team-a", tags: ["a", "b"], annotations: ["backstage.io/techdocs-ref": "dir:."],
                       deployment: ["replicas": 2, "region": "eu"]),
             component("gone", owner: "team-a", tags: [], annotations: [:], deployment: [:]),
             ["apiVersion": "backstage.io/v1alpha1", "kind": "Group",
              "metadata": ["name": "team-a", "namespace": "default"], "spec": ["type": "team", "children": []]],
-        ])
+        ]
+        backstage = try FakeBackstage(entities: entities.map(FakeJSON.init))
         environment["BACKSTAGE_URL"] = backstage.baseURL
     }
 
@@ -42,7 +43,7 @@ final class AuditTrailEndToEndTests: EndToEndCase {
         assertStatus(result, 0)
         XCTAssertEqual(result.json?["run"], .number(Double(run)))
         var catalog: [String: JSONValue] = [:]
-        for entity in backstage.allEntities {
+        for entity in backstage.allEntities.map(JSONValue.init) {
             guard let ref = EntityRef(entity: entity), case .object(var body) = entity,
                   case .object(var metadata) = body["metadata"] else { continue }
             metadata.removeValue(forKey: "etag")
@@ -56,7 +57,7 @@ final class AuditTrailEndToEndTests: EndToEndCase {
     /// an array grown by one), deletes `gone` and creates `fresh`; run 3 updates `fresh` only.
     func buildHistory() throws {
         try sync(1)
-        let web = try XCTUnwrap(backstage.entity(EntityRef(kind: "component", namespace: "default", name: "web")))
+        let web = JSONValue(try XCTUnwrap(backstage.entity(EntityRef(kind: "component", namespace: "default", name: "web"))))
         guard case .object(var body) = web, case .object(var metadata) = body["metadata"], case .object(var spec) = body["spec"] else {
             return XCTFail("web is an object")
         }
@@ -67,10 +68,10 @@ final class AuditTrailEndToEndTests: EndToEndCase {
         spec["deployment"] = ["replicas": 3, "region": "eu"]
         body["metadata"] = .object(metadata)
         body["spec"] = .object(spec)
-        try backstage.upsert(.object(body))
+        try backstage.upsert(FakeJSON(.object(body)))
         XCTAssertTrue(backstage.delete(EntityRef(kind: "component", namespace: "default", name: "gone")))
-        try backstage.upsert(component("fresh", owner: "team-a", tags: ["new"], annotations: [:], deployment: [:],
-                                       lifecycle: "experimental"))
+        try backstage.upsert(FakeJSON(component("fresh", owner: "team-a", tags: ["new"], annotations: [:], deployment: [:],
+                                       lifecycle: "experimental")))
     }
 
     /// What run 2 changed in `web`, as every command must list it.
@@ -117,7 +118,7 @@ final class AuditTrailEndToEndTests: EndToEndCase {
         XCTAssertTrue(text.stdout.contains(#"    metadata.tags[2]: (absent) → "d""#), text.stdout)
         try sync(2)
 
-        try backstage.upsert(component("fresh", owner: "team-a", tags: ["new"], annotations: [:], deployment: [:]))
+        try backstage.upsert(FakeJSON(component("fresh", owner: "team-a", tags: ["new"], annotations: [:], deployment: [:])))
         try sync(3)
 
         // Offline comparisons read the same bodies: the same field lists.

@@ -80,7 +80,7 @@ final class PortEndToEndTests: EndToEndCase {
         assertStatus(diff, 0)
         XCTAssertEqual(diff.json?[path: ["port", "upserts"]],
                        [["blueprint": "component", "identifier": .string(ref.description), "change": "update",
-                         "fields": [["path": "properties.description", "old": component[path: ["metadata", "description"]] ?? .null,
+                         "fields": [["path": "properties.description", "old": component[path: ["metadata", "description"]].map(JSONValue.init) ?? .null,
                                      "new": "now described"]]]])
         port.resetLog()
         let sync = try mirrorctl(["sync", "--json"])
