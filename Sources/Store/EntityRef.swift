@@ -46,6 +46,12 @@ public struct EntityRef: Hashable, Sendable, Comparable, CustomStringConvertible
 
     public var description: String { "\(kind):\(namespace)/\(name)" }
 
+    /// Why `value` can't be a kind, namespace or name: a NUL or other control character (C0,
+    /// DEL, C1) would let one entity pass for another once the text is cut or printed. Nil when fine.
+    public static func invalidCharacter(in value: String) -> Unicode.Scalar? {
+        value.unicodeScalars.first(where: TerminalText.isControl)
+    }
+
     public static func < (lhs: EntityRef, rhs: EntityRef) -> Bool { lhs.description < rhs.description }
 }
 

@@ -29,7 +29,7 @@ struct ConfigFile {
         "watch.interval": .duration, "watch.maxBackoff": .duration, "watch.grace": .duration,
         "status.maxAge": .duration,
         "log.level": .string, "log.format": .string, "log.color": .bool,
-    ]
+    ].merging(TransportLimits.fileKeys) { first, _ in first }
 
     let path: String
     private let nodes: [String: YAMLNode]

@@ -1,5 +1,6 @@
 import Foundation
 import Fetch
+import Store
 
 /// Where a setting's effective value came from, for `config show` and messages.
 enum SettingOrigin: Equatable, CustomStringConvertible {
@@ -83,6 +84,8 @@ struct Configuration {
     var portBaseURL = "https://api.getport.io"
     var portCredentials: PortCredentials?
     var portConcurrency = 4
+    /// `--max-entity-size`: larger entities are refused one by one.
+    var maxEntityBytes = SnapshotEntity.defaultMaxBytes
     /// `watch`: seconds between runs, the longest wait after failures, and how long a run in
     /// progress may go on after SIGTERM/SIGINT.
     var watchInterval = 60.0
@@ -127,6 +130,9 @@ struct Configuration {
         let caBundle = sources.text(flag: "ca-bundle", env: "MIRROR_CA_BUNDLE", file: "caBundle")
         configuration.transport.caBundle = caBundle?.value
         origins["caBundle"] = caBundle?.origin ?? .defaulted
+        configuration.origins = origins
+        try TransportLimits.load(sources, into: &configuration)
+        origins = configuration.origins
 
         if let interval = try sources.duration(flag: "interval", env: "MIRROR_WATCH_INTERVAL", file: "watch.interval", minimum: 0.05) {
             configuration.watchInterval = interval.value

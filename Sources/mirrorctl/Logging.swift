@@ -69,6 +69,8 @@ struct Logger {
 
     /// The text of one line, without the newline.
     func line(_ level: LogLevel, _ event: String, _ message: String, fields: [String: JSONValue], run: Int?) -> String {
+        // Server text was redacted where it came in; this is the last line of defence.
+        let message = SecretRedaction.redact(message)
         switch settings.format {
         case .json:
             let object: [String: JSONValue] = [
@@ -78,7 +80,8 @@ struct Logger {
             ]
             return CanonicalJSON.string(.object(object))
         case .human:
-            return "mirrorctl: " + label(level) + message
+            // One line per message, whatever a server put in it (JSON escapes on its own).
+            return "mirrorctl: " + label(level) + TerminalText.escape(message)
         }
     }
 

@@ -21,14 +21,19 @@ struct Console {
     /// Log lines (levels, human or JSON format); `main` points it at `err`.
     var logger = Logger()
 
-    func print(_ line: String) { out(line + "\n") }
+    /// Prints human output. Control characters other than our own line breaks are escaped
+    /// (`TerminalText`), so text from a server can't drive the terminal; fields that may hold a
+    /// line break of their own are escaped where they are formatted (`table` does it for cells).
+    func print(_ line: String) { out(TerminalText.escapeLines(line) + "\n") }
     /// An error message for a person (or a JSON log line with `--log-format json`).
     func error(_ line: String, event: String = "error") { logger.log(.error, event, line) }
     func json(_ value: JSONValue) { out(CanonicalJSON.string(value) + "\n") }
 }
 
 /// Fixed-width columns for human tables.
+/// Cells are escaped (`TerminalText`): a message with `\r\n` in it stays in its cell.
 func table(_ header: [String], _ rows: [[String]]) -> String {
+    let rows = rows.map { $0.map(TerminalText.escape) }
     var widths = header.map(\.count)
     for row in rows {
         for (column, cell) in row.enumerated() where column < widths.count { widths[column] = max(widths[column], cell.count) }

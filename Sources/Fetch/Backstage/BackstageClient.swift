@@ -21,6 +21,7 @@ public final class BackstageClient: IncrementalCatalogSource {
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
+        SecretRedaction.register(self.token)
         self.pageSize = pageSize
         self.retry = retry
         connection = try HTTPConnection(options: transport)
@@ -45,8 +46,13 @@ public final class BackstageClient: IncrementalCatalogSource {
     }
 
     /// Walks `kind`; with `fields`, Backstage projects each item to those dotted paths.
+    ///
+    /// A `nextCursor` this walk has already followed, or one that is not a string, ends the walk
+    /// with an error (the kind is then incomplete: nothing is deleted for it) rather than looping
+    /// forever or taking the page for the last.
     public func walk(kind: String, fields: [String]?, onPage: (EntityPage) throws -> Void) throws {
         var cursor: String?
+        var followed = Set<String>()
         var number = 0
         var unreadable: (url: String, count: Int, reason: String)?
         repeat {
@@ -66,6 +72,7 @@ public final class BackstageClient: IncrementalCatalogSource {
                 unreadable = (url, (unreadable?.count ?? 0) + bad.count, unreadable?.reason ?? bad.first.map(PageSalvage.reason) ?? "")
                 try onPage(EntityPage(items: salvaged.items, number: number, byteCount: response.body.count))
                 cursor = salvaged.nextCursor.flatMap { $0.isEmpty ? nil : $0 }
+                try checkCursor(cursor, followed: &followed, url: url)
                 continue
             }
             guard let items = page.member("items"), items.kind == JV_KIND_ARRAY else {
@@ -75,11 +82,24 @@ public final class BackstageClient: IncrementalCatalogSource {
             entities.reserveCapacity(items.arrayCount)
             for index in 0..<items.arrayCount { entities.append(items.element(index)) }
             try onPage(EntityPage(items: entities, number: number, byteCount: response.body.count))
-            cursor = page.member("pageInfo")?.member("nextCursor")?.stringValue
+            let next = page.member("pageInfo")?.member("nextCursor")
+            if let next, next.kind != JV_KIND_STRING, next.kind != JV_KIND_NULL {
+                throw BackstageError.invalidResponse(url: url, reason: "pageInfo.nextCursor is \(String(cString: jv_kind_name(next.kind))), not a string; the walk stopped here")
+            }
+            cursor = next?.stringValue
             if cursor?.isEmpty == true { cursor = nil }
+            try checkCursor(cursor, followed: &followed, url: url)
         } while cursor != nil
         if let unreadable {
             throw BackstageError.invalidResponse(url: unreadable.url, reason: "\(unreadable.count) item\(unreadable.count == 1 ? "" : "s") could not be parsed (\(unreadable.reason)); the others were read")
+        }
+    }
+
+    /// Throws when `cursor` was followed before in this walk (a server in a loop); notes it otherwise.
+    private func checkCursor(_ cursor: String?, followed: inout Set<String>, url: String) throws {
+        guard let cursor else { return }
+        guard followed.insert(cursor).inserted else {
+            throw BackstageError.invalidResponse(url: url, reason: "pageInfo.nextCursor repeats a cursor this walk already followed (page \(followed.count + 1)); the walk stopped here")
         }
     }
 
@@ -117,10 +137,33 @@ public final class BackstageClient: IncrementalCatalogSource {
         guard let items = parsed.member("items"), items.kind == JV_KIND_ARRAY, items.arrayCount == refs.count else {
             throw BackstageError.invalidResponse(url: url, reason: "items missing or of the wrong length")
         }
-        return (0..<items.arrayCount).map { index in
+        var entities: [JQValue?] = []
+        entities.reserveCapacity(refs.count)
+        for (index, asked) in refs.enumerated() {
             let item = items.element(index)
-            return item.kind == JV_KIND_OBJECT ? item : nil
+            guard item.kind == JV_KIND_OBJECT else {
+                entities.append(nil)
+                continue
+            }
+            // Each answer must be the entity asked for at its position: anything else would
+            // overwrite one entity with another, or take the one asked for as deleted.
+            let answered = BackstageClient.ref(of: item)
+            guard let wanted = EntityRef(parsing: asked), answered == wanted else {
+                throw BackstageError.invalidResponse(url: url, reason: "asked for \(asked) at position \(index), got \(answered?.description ?? "an entity without a string kind and name")")
+            }
+            entities.append(item)
         }
+        return entities
+    }
+
+    /// The ref an answered entity names (nil without a string kind and name, or with a namespace
+    /// that is not a string).
+    static func ref(of item: JQValue) -> EntityRef? {
+        guard let kind = item.member("kind")?.stringValue, let metadata = item.member("metadata"),
+              let name = metadata.member("name")?.stringValue else { return nil }
+        let namespace = metadata.member("namespace")
+        if let namespace, namespace.kind != JV_KIND_STRING, namespace.kind != JV_KIND_NULL { return nil }
+        return EntityRef(kind: kind, namespace: namespace?.stringValue, name: name)
     }
 
     private var authHeaders: [(name: String, value: String)] {
@@ -142,7 +185,7 @@ public final class BackstageClient: IncrementalCatalogSource {
                 do throws(TransportError) {
                     response = try connection.send(request)
                 } catch {
-                    return .retry(BackstageError.transport(error), headers: [:])
+                    return error.isRetryable ? .retry(BackstageError.transport(error), headers: [:]) : .failure(BackstageError.transport(error))
                 }
                 stats.bytes += response.body.count
                 if (200..<300).contains(response.status) { return .success(response) }
@@ -162,8 +205,8 @@ public final class BackstageClient: IncrementalCatalogSource {
     static func httpError(_ response: HTTPResponseData) -> BackstageError {
         let body = try? JQValue.parse(response.body)
         let error = body?.member("error")
-        return .http(status: response.status, name: error?.member("name")?.stringValue,
-                     message: error?.member("message")?.stringValue, url: response.url)
+        return .http(status: response.status, name: SecretRedaction.redact(error?.member("name")?.stringValue),
+                     message: SecretRedaction.redact(error?.member("message")?.stringValue), url: response.url)
     }
 }
 

@@ -17,7 +17,7 @@ public enum BackstageError: Error, CustomStringConvertible {
             let detail = [name, message].compactMap { $0 }.joined(separator: ": ")
             return "Backstage answered \(status)\(detail.isEmpty ? "" : " (\(detail))") for \(url)"
         case .transport(let error):
-            return "cannot reach Backstage: \(error)"
+            return error.isRetryable ? "cannot reach Backstage: \(error)" : "Backstage: \(error)"
         case .invalidResponse(let url, let reason):
             return "Backstage sent an invalid page for \(url): \(reason)"
         case .gaveUp(let attempts, let last):

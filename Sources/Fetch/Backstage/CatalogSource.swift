@@ -42,7 +42,12 @@ public final class ScannedPage {
     private let uidKey = jv_string("uid")
     private let etagKey = jv_string("etag")
 
-    /// Keeps the items that have a `metadata.name` string (the others can't be an entity).
+    /// Why items of the page were left out, one reason each: a namespace that is not a string, or
+    /// a name or namespace with a control character, can't name an entity (the sync warns).
+    public private(set) var rejected: [String] = []
+
+    /// Keeps the items that have a `metadata.name` string (the others can't be an entity) and a
+    /// valid identity.
     init(kind: String, items: [JQValue]) {
         self.kind = kind
         let metadataKey = jv_string("metadata")
@@ -54,8 +59,27 @@ public final class ScannedPage {
                 jv_free(value)
                 continue
             }
+            if let reason = identityProblem(value) {
+                rejected.append(reason)
+                jv_free(value)
+                continue
+            }
             metadata.append(value)
         }
+    }
+
+    /// Why `metadata`'s name or namespace can't be part of a ref, or nil.
+    private func identityProblem(_ metadata: jv) -> String? {
+        let name = member(metadata, nameKey) { JQValue.stringValue(borrowing: $0) } ?? ""
+        let namespaceKind = member(metadata, namespaceKey) { jv_get_kind($0) }
+        if namespaceKind != JV_KIND_STRING, namespaceKind != JV_KIND_NULL, namespaceKind != JV_KIND_INVALID {
+            return "metadata.namespace of \"\(TerminalText.escape(name))\" is \(String(cString: jv_kind_name(namespaceKind))), not a string"
+        }
+        let namespace = member(metadata, namespaceKey) { JQValue.stringValue(borrowing: $0) } ?? ""
+        for (field, value) in [("metadata.name", name), ("metadata.namespace", namespace)] where EntityRef.invalidCharacter(in: value) != nil {
+            return "\(field) \"\(TerminalText.escape(value))\" contains a control character, which no entity ref may hold"
+        }
+        return nil
     }
 
     deinit {

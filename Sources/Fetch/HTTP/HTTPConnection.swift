@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import Store
 
 /// One libcurl easy handle, reused for every request so the connection stays alive (keep-alive,
 /// gzip, TLS verification on). Not thread-safe: one per worker thread.
@@ -26,9 +27,41 @@ public final class HTTPConnection {
         curl_easy_cleanup(handle)
     }
 
-    /// Sends one request and reads the whole response.
+    /// Redirects followed for one request at most (same origin only).
+    static let maxRedirects = 5
+
+    /// Sends one request and reads the whole response (at most `maxResponseBytes` of it, counted
+    /// after decompression). Redirects are followed only as `request.redirects` allows: never to
+    /// another origin, so a credential or entity data never leaves the server it was meant for.
     public func send(_ request: HTTPRequestSpec) throws(TransportError) -> HTTPResponseData {
-        let sink = ResponseSink()
+        var current = request
+        var hops = 0
+        while true {
+            let (response, target) = try perform(current)
+            guard (300..<400).contains(response.status), let target else { return response }
+            let origin = current.url
+            guard request.redirects == .sameOrigin, URLOrigin(origin) != nil, URLOrigin(origin) == URLOrigin(target) else {
+                let why = request.redirects == .none ? "this request follows no redirect" : "it leads to another origin"
+                throw TransportError(code: TransportError.redirectRefusedCode, message: "refused a \(response.status) redirect to \(URLOrigin.withoutQuery(target)) (\(why))",
+                                     url: URLOrigin.withoutQuery(origin), kind: .redirectRefused)
+            }
+            hops += 1
+            guard hops <= HTTPConnection.maxRedirects else {
+                throw TransportError(code: TransportError.redirectRefusedCode, message: "more than \(HTTPConnection.maxRedirects) redirects",
+                                     url: URLOrigin.withoutQuery(request.url), kind: .redirectRefused)
+            }
+            current.url = target
+            // 307/308 repeat the request as it was; the older codes turn it into a GET.
+            if ![307, 308].contains(response.status) {
+                current.method = "GET"
+                current.body = nil
+            }
+        }
+    }
+
+    /// One exchange, no redirect followed: the response and, for a 3xx, where it points.
+    private func perform(_ request: HTTPRequestSpec) throws(TransportError) -> (HTTPResponseData, redirect: String?) {
+        let sink = ResponseSink(limit: options.maxResponseBytes)
         var headerList: UnsafeMutablePointer<curl_slist>?
         for header in request.headers {
             headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
@@ -58,18 +91,22 @@ public final class HTTPConnection {
         let limits = try RequestTimeouts(options: options, url: url)
         try check(ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, limits.connectMilliseconds))
         try check(ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, limits.totalMilliseconds))
+        // A server that goes quiet (or dribbles a byte now and then) is cut off after the idle time.
+        try check(ccurl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1))
+        try check(ccurl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, Int(options.idleTimeout.rounded(.up)))))
+        // Refused up front when the server announces a body over the limit; the write callback
+        // enforces it on the bytes themselves (decompressed ones included).
+        try check(ccurl_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(options.maxResponseBytes)))
         // Verbose output would print request headers (credentials) to stderr: always off.
         try check(ccurl_setopt_long(handle, CURLOPT_VERBOSE, 0))
         try check(ccurl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1))
         try check(ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, options.insecure ? 0 : 1))
         try check(ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, options.insecure ? 0 : 2))
         if let caBundle = options.caBundle { try check(ccurl_setopt_string(handle, CURLOPT_CAINFO, caBundle)) }
-        // Follow redirects within http(s) only; libcurl drops a custom Authorization header when a
-        // redirect leaves the original host, so credentials never reach another host.
-        try check(ccurl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 1))
-        try check(ccurl_setopt_long(handle, CURLOPT_MAXREDIRS, 5))
+        // Redirects are followed by `send`, which checks the origin first: libcurl would re-send a
+        // POST body (Port's client secret, entity data) to whatever host a 307 names.
+        try check(ccurl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0))
         try check(ccurl_setopt_long(handle, CURLOPT_UNRESTRICTED_AUTH, 0))
-        try check(ccurl_setopt_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"))
         try check(ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
         switch request.method {
         case "GET":
@@ -95,10 +132,10 @@ public final class HTTPConnection {
             guard let context, let bytes else { return 0 }
             let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
             let length = size * count
-            bytes.withMemoryRebound(to: UInt8.self, capacity: length) { pointer in
-                sink.body.append(contentsOf: UnsafeBufferPointer(start: pointer, count: length))
+            // Returning less than `length` makes libcurl stop the transfer (CURLE_WRITE_ERROR).
+            return bytes.withMemoryRebound(to: UInt8.self, capacity: length) { pointer in
+                sink.append(UnsafeBufferPointer(start: pointer, count: length)) ? length : 0
             }
-            return length
         })
         try check(ccurl_setopt_header(handle, CURLOPT_HEADERFUNCTION) { bytes, size, count, context in
             guard let context, let bytes else { return 0 }
@@ -121,23 +158,61 @@ public final class HTTPConnection {
             if code == CURLE_OPERATION_TIMEDOUT, let deadline = options.deadline, deadline.remaining < 0.05 {
                 throw TransportError(code: Int32(code.rawValue), message: deadline.reason, url: url)
             }
+            if sink.exceeded || code == CURLE_FILESIZE_EXCEEDED {
+                throw TransportError(code: Int32(code.rawValue),
+                                     message: "the response is larger than \(ByteCount.describe(options.maxResponseBytes)) (--max-response-size); the rest was not read",
+                                     url: url, kind: .tooLarge)
+            }
+            if code == CURLE_OUT_OF_MEMORY {
+                // libcurl's answer to a header too large to hold (as well as to a real shortage):
+                // a fault on this side, which another attempt would only repeat.
+                throw TransportError(code: Int32(code.rawValue), message: "out of memory, or a response header too large to hold",
+                                     url: url, kind: .local)
+            }
+            if code == CURLE_OPERATION_TIMEDOUT {
+                throw TransportError(code: Int32(code.rawValue),
+                                     message: "\(String(cString: curl_easy_strerror(code))) (limits: \(Seconds.text(options.idleTimeout)) without a byte, \(Seconds.text(options.requestTimeout)) per request)",
+                                     url: url)
+            }
             try check(code)
         }
         var status = 0
         try check(ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status))
         options.requestTally?.record(status: status)
+        var redirect: UnsafeMutablePointer<CChar>?
+        let target = ccurl_getinfo_string(handle, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK ? redirect.map { String(cString: $0) } : nil
         bytesReceived += sink.body.count
-        return HTTPResponseData(status: status, headers: sink.headers, body: sink.body, url: url)
+        return (HTTPResponseData(status: status, headers: sink.headers, body: sink.body, url: url), target)
     }
 }
 
 @available(*, unavailable)
 extension HTTPConnection: Sendable {}
 
-/// Collects one response; headers restart at each status line (redirects, 100 Continue).
+/// Collects one response, at most `limit` body bytes; headers restart at each status line (100 Continue).
 private final class ResponseSink {
-    var body: [UInt8] = []
+    private(set) var body: [UInt8] = []
     var headers: [String: String] = [:]
+    let limit: Int
+    /// The body went over `limit` and the transfer was stopped.
+    private(set) var exceeded = false
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Appends `bytes`, or returns false once they would take the body over the limit. Growth is
+    /// capped at the limit, so a body never holds much more memory than the limit allows.
+    func append(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let needed = body.count + bytes.count
+        guard needed <= limit else {
+            exceeded = true
+            return false
+        }
+        if needed > body.capacity { body.reserveCapacity(min(limit, max(needed, body.capacity * 2))) }
+        body.append(contentsOf: bytes)
+        return true
+    }
 
     func headerLine(_ line: String) {
         if line.hasPrefix("HTTP/") {
@@ -171,5 +246,39 @@ struct RequestTimeouts {
         // 0 means "no timeout" to libcurl: never round a tiny remainder down to it.
         connectMilliseconds = max(1, Int(connect * 1000))
         totalMilliseconds = max(1, Int(total * 1000))
+    }
+}
+
+/// The origin of a URL (scheme, host, port): redirects may not leave it.
+struct URLOrigin: Equatable {
+    let scheme: String
+    let host: String
+    let port: Int
+
+    init?(_ url: String) {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+              let host = components.host?.lowercased(), ["http", "https"].contains(scheme) else { return nil }
+        self.scheme = scheme
+        self.host = host
+        port = components.port ?? (scheme == "https" ? 443 : 80)
+    }
+
+    /// `url` without its query, fragment or user info, for messages: those may hold secrets.
+    static func withoutQuery(_ url: String) -> String {
+        guard var components = URLComponents(string: url) else {
+            return String(url.prefix { $0 != "?" && $0 != "#" })
+        }
+        components.query = nil
+        components.fragment = nil
+        components.user = nil
+        components.password = nil
+        return components.string ?? String(url.prefix { $0 != "?" && $0 != "#" })
+    }
+}
+
+/// Seconds as messages show them: `30s`, `0.5s`.
+enum Seconds {
+    static func text(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? "\(Int(seconds))s" : String(format: "%.1fs", seconds)
     }
 }

@@ -29,7 +29,12 @@ public final class PortAuth: @unchecked Sendable {
     public init(baseURL: String, credentials: PortCredentials) {
         self.baseURL = baseURL
         self.credentials = credentials
+        SecretRedaction.register(credentials.clientSecret)
     }
+
+    /// A longer access token is no token: Port's are JWTs of a few kilobytes, and every request
+    /// would carry it in a header.
+    static let maxTokenBytes = 64 << 10
 
     /// The `Authorization` value, fetching a token over `connection` when none is valid.
     func authorization(using connection: HTTPConnection, retry: RetryPolicy) throws -> String {
@@ -38,12 +43,18 @@ public final class PortAuth: @unchecked Sendable {
         if let token, Date() < expiresAt { return token }
         let url = "\(baseURL)/v1/auth/access_token"
         let body = CanonicalJSON.bytes(["clientId": .string(credentials.clientId), "clientSecret": .string(credentials.clientSecret)])
-        let response = try PortClient.sendWithRetry(HTTPRequestSpec(method: "POST", url: url, body: body),
+        // The body is the client secret: it goes to this URL or nowhere.
+        let response = try PortClient.sendWithRetry(HTTPRequestSpec(method: "POST", url: url, body: body, redirects: .none),
                                                     connection: connection, retry: retry)
         guard let parsed = try? JQValue.parse(response.body), let access = parsed.member("accessToken")?.stringValue else {
             throw PortError.invalidResponse(url: url, reason: "no accessToken in the token response")
         }
         let type = parsed.member("tokenType")?.stringValue ?? "Bearer"
+        guard access.utf8.count + type.utf8.count <= PortAuth.maxTokenBytes,
+              !(access + type).unicodeScalars.contains(where: TerminalText.isControl) else {
+            throw PortError.invalidResponse(url: url, reason: "the accessToken is \(access.utf8.count) bytes or holds control characters: not a usable token (at most \(ByteCount.describe(PortAuth.maxTokenBytes)))")
+        }
+        SecretRedaction.register(access)
         let lifetime = parsed.member("expiresIn").flatMap { Double(String(decoding: $0.canonicalBytes(), as: UTF8.self)) } ?? 3600
         fetches += 1
         token = "\(type) \(access)"

@@ -66,23 +66,38 @@ public final class PortClient {
         }
         var results = [PortItemResult](repeating: .rejected(status: 0, error: "missing", message: "Port gave no result for this entity"),
                                        count: entities.count)
+        let sent = entities.map(PortClient.identifier)
         if let acked = parsed.member("entities") {
             for index in 0..<acked.arrayCount {
-                if let position = acked.element(index).member("index").flatMap(PortClient.int), results.indices.contains(position) {
-                    results[position] = .acked
-                }
+                if let position = PortClient.position(of: acked.element(index), sent: sent) { results[position] = .acked }
             }
         }
         if let errors = parsed.member("errors") {
             for index in 0..<errors.arrayCount {
                 let item = errors.element(index)
-                guard let position = item.member("index").flatMap(PortClient.int), results.indices.contains(position) else { continue }
+                guard let position = PortClient.position(of: item, sent: sent) else { continue }
                 results[position] = .rejected(status: item.member("statusCode").flatMap(PortClient.int) ?? 0,
-                                              error: item.member("error")?.stringValue ?? "error",
-                                              message: item.member("message")?.stringValue ?? "")
+                                              error: SecretRedaction.redact(item.member("error")?.stringValue ?? "error"),
+                                              message: SecretRedaction.redact(item.member("message")?.stringValue ?? ""))
             }
         }
         return results
+    }
+
+    /// Which sent entity a bulk result is about: its `index` must be one we sent and its
+    /// `identifier` the one sent there. A result that doesn't match both acknowledges nothing (the
+    /// entity stays pending with "Port gave no result"), so a confused or hostile answer can't
+    /// mark an entity as pushed. Only an entity sent with a search identifier (a query, which Port
+    /// resolves) is matched by index alone: there is no identifier to compare.
+    static func position(of result: JQValue, sent: [String?]) -> Int? {
+        guard let position = result.member("index").flatMap(PortClient.int), sent.indices.contains(position) else { return nil }
+        guard let expected = sent[position] else { return position }
+        return result.member("identifier")?.stringValue == expected ? position : nil
+    }
+
+    /// The string `identifier` of an entity body as sent (nil for a search identifier).
+    static func identifier(_ body: [UInt8]) -> String? {
+        (try? JQValue.parse(body))?.member("identifier")?.stringValue
     }
 
     /// `POST /v1/blueprints/{bp}/entities`: one upsert (the fallback when a bulk body is too large).
@@ -162,9 +177,10 @@ public final class PortClient {
         var renewals = 0
         while true {
             let authorization = try auth.authorization(using: connection, retry: retry)
+            // Port's writes (and searches) are POSTs carrying entity data: they follow no redirect.
             let request = HTTPRequestSpec(method: method, url: url,
                                           headers: [("Authorization", authorization), ("Accept", "application/json")],
-                                          body: body)
+                                          body: body, redirects: method == "GET" ? .sameOrigin : .none)
             do {
                 return try PortClient.sendWithRetry(request, connection: connection, retry: retry) { [self] in
                     stats.requests += 1
@@ -190,12 +206,12 @@ public final class PortClient {
                 do throws(TransportError) {
                     response = try connection.send(request)
                 } catch {
-                    return .retry(PortError.transport(error), headers: [:])
+                    return error.isRetryable ? .retry(PortError.transport(error), headers: [:]) : .failure(PortError.transport(error))
                 }
                 if (200..<300).contains(response.status) { return .success(response) }
                 let parsed = try? JQValue.parse(response.body)
-                let error = PortError.http(status: response.status, error: parsed?.member("error")?.stringValue,
-                                           message: parsed?.member("message")?.stringValue, url: request.url)
+                let error = PortError.http(status: response.status, error: SecretRedaction.redact(parsed?.member("error")?.stringValue),
+                                           message: SecretRedaction.redact(parsed?.member("message")?.stringValue), url: request.url)
                 return RetryPolicy.isRetryable(status: response.status) ? .retry(error, headers: response.headers) : .failure(error)
             }, onRetry: { _, _, _ in onRetry() })
         } catch let exhausted as RetryExhausted {

@@ -12,7 +12,7 @@ public enum PortError: Error, CustomStringConvertible {
         case .http(let status, let error, let message, let url):
             let detail = [error, message].compactMap { $0 }.joined(separator: ": ")
             return "Port answered \(status)\(detail.isEmpty ? "" : " (\(detail))") for \(url)"
-        case .transport(let error): return "cannot reach Port: \(error)"
+        case .transport(let error): return error.isRetryable ? "cannot reach Port: \(error)" : "Port: \(error)"
         case .invalidResponse(let url, let reason): return "Port sent an invalid answer for \(url): \(reason)"
         case .gaveUp(let attempts, let last): return "\(last) (gave up after \(attempts) attempts)"
         case .notConfigured(let message): return message

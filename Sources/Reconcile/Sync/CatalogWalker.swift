@@ -31,10 +31,15 @@ final class CatalogWalker: @unchecked Sendable {
     /// Refs fetched by ref per `by-refs` request.
     static let refsPerRequest = 100
 
-    init(makeSource: @escaping @Sendable () throws -> CatalogSource, index: MirrorIndex, concurrency: Int) {
+    /// Entities larger than this (canonical JSON bytes) are refused one by one.
+    private let maxEntityBytes: Int
+
+    init(makeSource: @escaping @Sendable () throws -> CatalogSource, index: MirrorIndex, concurrency: Int,
+         maxEntityBytes: Int = SnapshotEntity.defaultMaxBytes) {
         self.makeSource = makeSource
         self.index = index
         self.concurrency = max(1, concurrency)
+        self.maxEntityBytes = maxEntityBytes
     }
 
     /// Requests and bytes of every walking thread so far.
@@ -121,12 +126,14 @@ final class CatalogWalker: @unchecked Sendable {
 
     private func full(_ kind: String, source: CatalogSource) throws -> Int {
         var fetched = 0
+        var refused = Refusals()
         try source.walk(kind: kind) { page in
-            let entities = snapshot(page.items, kind: kind, where: "page \(page.number)")
+            let entities = snapshot(page.items, kind: kind, where: "page \(page.number)", refused: &refused)
             fetched += entities.count
             try send(.entities(kind: kind, page: page.number, entities))
             try send(.event(.page(kind: kind, number: page.number, entities: page.items.count, totalSoFar: fetched)))
         }
+        try refused.check()
         return fetched
     }
 
@@ -136,8 +143,13 @@ final class CatalogWalker: @unchecked Sendable {
         var changed: [String] = []
         var seen = 0
         var page = 0
+        var refused = Refusals()
         try source.scan(kind: kind) { scanned in
             page += 1
+            for reason in scanned.rejected {
+                refused.note(reason)
+                queue.put(.warning("\(kind) page \(page): skipped an item: \(reason)"))
+            }
             var unchanged: [Int32] = []
             unchanged.reserveCapacity(scanned.count)
             for item in 0..<scanned.count {
@@ -157,23 +169,45 @@ final class CatalogWalker: @unchecked Sendable {
         for start in stride(from: 0, to: changed.count, by: CatalogWalker.refsPerRequest) {
             let chunk = Array(changed[start..<min(start + CatalogWalker.refsPerRequest, changed.count)])
             let items = try source.fetch(refs: chunk).compactMap { $0 }
-            try send(.entities(kind: kind, page: 0, snapshot(items, kind: kind, where: "by-refs")))
+            try send(.entities(kind: kind, page: 0, snapshot(items, kind: kind, where: "by-refs", refused: &refused)))
         }
+        try refused.check()
         return seen
     }
 
     /// Canonicalizes and hashes page items on this thread; malformed items become warnings.
-    private func snapshot(_ items: [JQValue], kind: String, where place: String) -> [SnapshotEntity] {
+    private func snapshot(_ items: [JQValue], kind: String, where place: String, refused: inout Refusals) -> [SnapshotEntity] {
         var entities: [SnapshotEntity] = []
         entities.reserveCapacity(items.count)
         for item in items {
-            do {
-                entities.append(try SnapshotEntity(item: item))
+            do throws(SnapshotEntity.Rejection) {
+                entities.append(try SnapshotEntity(item: item, maxBytes: maxEntityBytes))
             } catch {
+                if error.makesKindIncomplete { refused.note("\(error)") }
                 queue.put(.warning("\(kind) \(place): skipped an item: \(error)"))
             }
         }
         return entities
+    }
+
+    /// Entities of one kind's walk that were refused (too large, malformed identity). Any makes the
+    /// kind incomplete once its walk ends: the refused entity may be one the mirror holds.
+    struct Refusals: Error, CustomStringConvertible {
+        var count = 0
+        var first: String?
+
+        mutating func note(_ reason: String) {
+            count += 1
+            if first == nil { first = reason }
+        }
+
+        func check() throws(Refusals) {
+            if count > 0 { throw self }
+        }
+
+        var description: String {
+            "\(count) entit\(count == 1 ? "y was" : "ies were") refused (\(first ?? "")); nothing of this kind is deleted until \(count == 1 ? "it is" : "they are") fixed"
+        }
     }
 
     private func send(_ message: WalkMessage) throws {

@@ -53,6 +53,8 @@ public struct SyncOptions: Sendable {
     public var verify = false
     /// Threads mapping entities (one libjq state each).
     public var mappingWorkers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// `--max-entity-size`: a larger entity is refused (a warning naming it), never stored.
+    public var maxEntityBytes = SnapshotEntity.defaultMaxBytes
 
     public init(kinds: [String]) {
         self.kinds = kinds
@@ -144,7 +146,8 @@ public final class SyncEngine {
             if warnings.count < 1_000 { warnings.append(message) }
             onEvent(.warning(message))
         }
-        let walker = CatalogWalker(makeSource: source.make, index: index, concurrency: options.walkConcurrency)
+        let walker = CatalogWalker(makeSource: source.make, index: index, concurrency: options.walkConcurrency,
+                                   maxEntityBytes: options.maxEntityBytes)
         var seconds: [String: Double] = [:]
         var clock = Date()
         func lap(_ stage: String) {

@@ -153,9 +153,10 @@ public final class JQValue {
     }
 
     /// `stringValue` of a borrowed jv: nil when it is not a string.
+    /// Embedded NULs are kept (a C-string read would cut the text there and let `"a\u0000b"`
+    /// pass for `"a"`).
     public static func stringValue(borrowing value: jv) -> String? {
-        guard jv_get_kind(value) == JV_KIND_STRING else { return nil }
-        return String(cString: jv_string_value(value))
+        withStringBytes(borrowing: value) { bytes in bytes.map { String(decoding: $0, as: UTF8.self) } }
     }
 
     /// Runs `body` with the UTF-8 bytes of a borrowed jv string, in place (nil when not a string).

@@ -17,6 +17,22 @@ public struct SnapshotEntity: Sendable {
         case unreadable(String)
         /// A name, namespace or kind with a character that makes the ref ambiguous.
         case ambiguousRef(field: String, value: String, character: Character)
+        /// A name, namespace or kind with a NUL or other control character.
+        case controlCharacter(field: String, value: String)
+        /// A `metadata.namespace` that is present but not a string (`7` is not `default`).
+        case notAString(field: String, type: String)
+        /// Canonical JSON larger than the per-entity limit (`--max-entity-size`).
+        case tooLarge(bytes: Int, limit: Int)
+
+        /// The item is an entity that can't be mirrored as it is (too large, a malformed
+        /// identity): it may be one the mirror holds, so its kind must not count as complete —
+        /// a missing entity would otherwise be taken for deleted.
+        public var makesKindIncomplete: Bool {
+            switch self {
+            case .tooLarge, .controlCharacter, .notAString: return true
+            case .notAnObject, .missingField, .unreadable, .ambiguousRef: return false
+            }
+        }
 
         public var description: String {
             switch self {
@@ -26,12 +42,24 @@ public struct SnapshotEntity: Sendable {
             case .ambiguousRef(let field, let value, let character):
                 let shown = value.count > 80 ? String(value.prefix(77)) + "…" : value
                 return "\(field) \"\(shown)\" contains \"\(character)\", which makes its entity ref ambiguous"
+            case .controlCharacter(let field, let value):
+                let shown = value.count > 80 ? String(value.prefix(77)) + "…" : value
+                return "\(field) \"\(TerminalText.escape(shown))\" contains a control character, which no entity ref may hold"
+            case .notAString(let field, let type):
+                return "\(field) is \("aeiou".contains(type.prefix(1)) ? "an" : "a") \(type), not a string"
+            case .tooLarge(let bytes, let limit):
+                return "entity is \(ByteCount.describe(bytes)), over the per-entity limit of \(ByteCount.describe(limit)) (--max-entity-size)"
             }
         }
     }
 
-    /// Reads an entity out of a parsed page item. The item itself is left untouched.
-    public init(item: JQValue) throws(Rejection) {
+    /// The default per-entity limit: Backstage entities are kilobytes; megabytes is an attack or a bug.
+    public static let defaultMaxBytes = 4 << 20
+
+    /// Reads an entity out of a parsed page item. The item itself is left untouched. The kind,
+    /// namespace and name must be strings without control characters, and the canonical JSON no
+    /// larger than `maxBytes`: anything else is rejected, so it can't overwrite another entity.
+    public init(item: JQValue, maxBytes: Int = SnapshotEntity.defaultMaxBytes) throws(Rejection) {
         if item.kind == JV_KIND_INVALID { throw .unreadable(JQValue.invalidMessage(item.copy()) ?? "invalid JSON") }
         guard item.kind == JV_KIND_OBJECT else { throw .notAnObject(type: String(cString: jv_kind_name(item.kind))) }
         guard let kind = item.member("kind")?.stringValue else { throw .missingField("kind") }
@@ -39,10 +67,16 @@ public struct SnapshotEntity: Sendable {
             throw .missingField("metadata")
         }
         guard let name = metadata.member("name")?.stringValue, !name.isEmpty else { throw .missingField("metadata.name") }
-        let namespace = metadata.member("namespace")?.stringValue
-        for (field, value) in [("kind", kind), ("metadata.namespace", namespace ?? ""), ("metadata.name", name)]
-        where value.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ":") }) {
-            throw .ambiguousRef(field: field, value: value, character: value.first { $0 == "/" || $0 == ":" } ?? "/")
+        let namespaceValue = metadata.member("namespace")
+        if let namespaceValue, namespaceValue.kind != JV_KIND_STRING, namespaceValue.kind != JV_KIND_NULL {
+            throw .notAString(field: "metadata.namespace", type: String(cString: jv_kind_name(namespaceValue.kind)))
+        }
+        let namespace = namespaceValue?.stringValue
+        for (field, value) in [("kind", kind), ("metadata.namespace", namespace ?? ""), ("metadata.name", name)] {
+            if EntityRef.invalidCharacter(in: value) != nil { throw .controlCharacter(field: field, value: value) }
+            if value.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ":") }) {
+                throw .ambiguousRef(field: field, value: value, character: value.first { $0 == "/" || $0 == ":" } ?? "/")
+            }
         }
         ref = EntityRef(kind: kind, namespace: namespace, name: name)
         uid = metadata.member("uid")?.stringValue
@@ -50,6 +84,7 @@ public struct SnapshotEntity: Sendable {
         let stored = JQValue(consuming: item.copy())
         stored.removeMember("etag", at: ["metadata"])
         canonical = stored.canonicalBytes()
+        guard canonical.count <= maxBytes else { throw .tooLarge(bytes: canonical.count, limit: maxBytes) }
         hash = ContentHash(of: canonical)
     }
 

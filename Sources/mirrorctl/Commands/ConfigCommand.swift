@@ -68,6 +68,9 @@ enum EffectiveSettings {
             Setting(name: "status.maxAge", value: configuration.statusMaxAge.map { .string(DurationText.describe($0)) } ?? .null,
                     source: origin("status.maxAge")),
         ]
+        for (name, value) in TransportLimits.settings(configuration) {
+            settings.append(Setting(name: name, value: value, source: origin(name)))
+        }
         settings.append(Setting(name: "log.level", value: .string(log.level.name), source: log.levelSource))
         settings.append(Setting(name: "log.format", value: .string(log.format.rawValue), source: log.formatSource))
         return settings

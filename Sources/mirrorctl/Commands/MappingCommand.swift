@@ -144,7 +144,8 @@ enum MappingTestAction {
                 lines.append("  warning: Port would refuse: \(problem)")
             }
         }
-        return lines.joined(separator: "\n")
+        // Each element is one line; entity text and jq messages in it are escaped (`TerminalText`).
+        return lines.map(TerminalText.escape).joined(separator: "\n")
     }
 
     /// The mapped body as `key: value` lines, properties and relations indented.
@@ -269,6 +270,7 @@ enum MappingLintAction {
         lines.append(contentsOf: resources)
         let schemas = report.checkedSchemas ? "" : " (blueprint schemas not checked: pass --blueprints)"
         lines.append("\(mapping.origin): \(report.findings.count) finding\(report.findings.count == 1 ? "" : "s") over \(report.entities) entities\(schemas)")
-        return lines.joined(separator: "\n")
+        // Each element is one line; entity text and jq messages in it are escaped (`TerminalText`).
+        return lines.map(TerminalText.escape).joined(separator: "\n")
     }
 }

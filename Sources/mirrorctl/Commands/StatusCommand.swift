@@ -168,6 +168,7 @@ struct MirrorHealth {
         }
         rows.append(["health", verdict == .healthy ? "ok" : "\(verdict.rawValue): \(problem ?? "")"])
         let width = rows.map { $0[0].count }.max() ?? 0
-        return rows.map { $0[0].padding(toLength: width + 2, withPad: " ", startingAt: 0) + $0[1] }.joined(separator: "\n")
+        // Values hold run errors, which quote servers: one line each, escaped.
+        return rows.map { $0[0].padding(toLength: width + 2, withPad: " ", startingAt: 0) + TerminalText.escape($0[1]) }.joined(separator: "\n")
     }
 }

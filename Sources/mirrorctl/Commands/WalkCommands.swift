@@ -19,6 +19,7 @@ let walkOptions: [OptionSpec] = [
     MappingBudget.option,
     RunLimits.timeoutOption,
     RunLimits.maxRetriesOption,
+] + TransportLimits.options + [
     InsecureOption.spec,
     OptionSpec(name: "json", value: nil, help: "Print one JSON object on stdout."),
 ]
@@ -106,6 +107,7 @@ enum Walk {
         options.fullWalk = arguments.flag("full")
         if let hours = try arguments.double("full-every", range: 0...100_000) { options.fullWalkEvery = hours * 3600 }
         options.walkConcurrency = configuration.portConcurrency
+        options.maxEntityBytes = configuration.maxEntityBytes
         options.dryRun = dryRun
         options.allowMassDelete = arguments.flag("allow-mass-delete")
         if let credentials = configuration.portCredentials {

@@ -136,6 +136,9 @@ struct SyncChild {
                 for value in parsed.all(option.name) { forwarded.append("--\(option.name)=\(value)") }
             }
         }
+        // Every tick ends: a run given no --timeout gets the default, so one server that hangs
+        // or loops can't stop the watch for good.
+        if parsed.all("timeout").isEmpty { forwarded.append("--timeout=\(SyncChild.defaultTimeout)") }
         arguments = forwarded
         var environment = context.environment
         let settings = context.console.logger.settings
@@ -148,6 +151,9 @@ struct SyncChild {
         }
         self.environment = environment
     }
+
+    /// A tick's whole-run limit when `--timeout` is not given.
+    static let defaultTimeout = "1h"
 
     /// This very binary (so the child is the same version).
     static func selfExecutable() -> URL {
