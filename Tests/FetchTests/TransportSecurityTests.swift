@@ -23,7 +23,7 @@ final class TransportSecurityTests: XCTestCase {
         }
     }
 
-    func testRedirectsCarryTheAuthorizationHeaderOnlyToTheSameHostAndPort() throws {
+    func testRedirectsAreFollowedOnlyWithinTheOriginAndPortPOSTsFollowNone() throws {
         let elsewhere = Seen()
         let target = try HTTPServer { request in
             elsewhere.add(request)
@@ -36,25 +36,50 @@ final class TransportSecurityTests: XCTestCase {
             here.add(request)
             switch request.path {
             case "/same-host": return HTTPResponse(status: 302, headers: [("Location", "/landing")])
-            // curl treats 127.0.0.1 and localhost as different hosts, and another port as another origin.
-            case "/other-host": return HTTPResponse(status: 302, headers: [("Location", "http://localhost:\(port)/from-other-host")])
-            case "/other-port": return HTTPResponse(status: 302, headers: [("Location", "http://127.0.0.1:\(port)/from-other-port")])
+            case "/post-here": return HTTPResponse(status: 307, headers: [("Location", "/landing")])
+            // 127.0.0.1 and localhost are different hosts, and another port is another origin.
+            case "/other-host": return HTTPResponse(status: 302, headers: [("Location", "http://localhost:\(port)/from-other-host?token=x")])
+            case "/other-port": return HTTPResponse(status: 307, headers: [("Location", "http://127.0.0.1:\(port)/from-other-port")])
             default: return HTTPResponse(status: 200, body: Data(#"{"where":"here"}"#.utf8))
             }
         }
         defer { origin.stop() }
         let connection = try HTTPConnection()
         let secret = "Bearer do-not-forward-me"
-        for path in ["/same-host", "/other-host", "/other-port"] {
-            let response = try connection.send(HTTPRequestSpec(url: origin.baseURL + path, headers: [("Authorization", secret)]))
-            XCTAssertEqual(response.status, 200, path)
-            XCTAssertEqual(here.authorization(of: path), .some(secret), "the original request carries it")
-        }
-        // The control: a redirect within the same host and port keeps the header, so the
-        // assertions below can fail.
+        // The control: a redirect within the same origin is followed, header and all.
+        let same = try connection.send(HTTPRequestSpec(url: origin.baseURL + "/same-host", headers: [("Authorization", secret)]))
+        XCTAssertEqual(same.status, 200)
         XCTAssertEqual(here.authorization(of: "/landing"), .some(secret))
-        XCTAssertEqual(elsewhere.authorization(of: "/from-other-host"), .some(nil), "followed, without the header")
-        XCTAssertEqual(elsewhere.authorization(of: "/from-other-port"), .some(nil), "followed, without the header")
+
+        for (path, method) in [("/other-host", "GET"), ("/other-port", "POST")] {
+            XCTAssertThrowsError(try connection.send(HTTPRequestSpec(method: method, url: origin.baseURL + path, headers: [("Authorization", secret)],
+                                                                     body: method == "POST" ? Array("{}".utf8) : nil))) { error in
+                let failure = error as? TransportError
+                XCTAssertEqual(failure?.kind, .redirectRefused, path)
+                XCTAssertEqual(failure?.isRetryable, false)
+                XCTAssertTrue(failure?.description.hasPrefix(origin.baseURL + path) == true, "\(error)")
+                XCTAssertTrue(failure?.description.contains("redirect to http://") == true, "\(error)")
+                XCTAssertFalse(failure?.description.contains("token=x") == true, "no query string: \(error)")
+            }
+        }
+        XCTAssertTrue(elsewhere.authorization(of: "/from-other-host") == nil, "nothing reached the other host")
+        XCTAssertTrue(elsewhere.authorization(of: "/from-other-port") == nil, "nothing reached the other port")
+
+        // A request that follows no redirect refuses even one within its origin.
+        XCTAssertThrowsError(try connection.send(HTTPRequestSpec(method: "POST", url: origin.baseURL + "/post-here", body: Array("{}".utf8),
+                                                                 redirects: .none)))
+    }
+
+    func testABodyOverTheLimitStopsTheTransferAndIsNotRetryable() throws {
+        let server = try HTTPServer { _ in HTTPResponse(status: 200, body: Data(repeating: UInt8(ascii: " "), count: 300_000)) }
+        defer { server.stop() }
+        var options = TransportOptions()
+        options.maxResponseBytes = 100_000
+        XCTAssertThrowsError(try HTTPConnection(options: options).send(HTTPRequestSpec(url: server.baseURL + "/big"))) { error in
+            XCTAssertEqual((error as? TransportError)?.kind, .tooLarge, "\(error)")
+        }
+        options.maxResponseBytes = 300_000
+        XCTAssertEqual(try HTTPConnection(options: options).send(HTTPRequestSpec(url: server.baseURL + "/big")).body.count, 300_000)
     }
 
     func testNothingEverTurnsOnLibcurlsVerboseOutput() throws {
