@@ -37,7 +37,8 @@ final class HostileInputTests: PortBackedCase {
             Self.component(longName),
             Self.component("slash/in-name"),
             Self.component("colon:in-name"),
-            Self.component("big", description: String(repeating: "x", count: 5 << 20)),
+            Self.component("big", description: String(repeating: "x", count: 2 << 20)),
+            Self.component("huge", description: String(repeating: "x", count: 5 << 20)),
             Self.component("deep", extra: #","deep":"# + deep),
             Self.component("good-1", description: "second copy wins"),
             Self.component("good-3"),
@@ -69,6 +70,9 @@ final class HostileInputTests: PortBackedCase {
             XCTAssertTrue(lines.contains { $0.contains("component:default/\(name)") && $0.contains(reason) }, "\(name): \(run.stderr)")
         }
         XCTAssertNil(port.entity(blueprint: "component", identifier: "component:default/50%-off"))
+        // Over the per-entity limit: refused on the way in, never stored.
+        XCTAssertTrue(lines.contains { $0.contains("over the per-entity limit of 4 MiB (--max-entity-size)") }, run.stderr)
+        XCTAssertNil(port.entity(blueprint: "component", identifier: "component:default/huge"))
         // Items that are not entities are skipped with the reason.
         XCTAssertTrue(run.stderr.contains("item is a number, not an entity object"), run.stderr)
         XCTAssertTrue(run.stderr.contains("item is an array, not an entity object"), run.stderr)
