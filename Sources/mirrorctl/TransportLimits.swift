@@ -7,7 +7,7 @@ import Store
 /// response body and entity, and how long a connection, a quiet spell and a whole request may take.
 enum TransportLimits {
     static let options: [OptionSpec] = [
-        OptionSpec(name: "max-response-size", value: "SIZE", help: "Largest response body, after decompression: 64MiB, 512KiB (env MIRROR_MAX_RESPONSE_SIZE, default 64MiB)."),
+        OptionSpec(name: "max-response-size", value: "SIZE", help: "Largest response body, after decompression: 64MiB, 512KiB (env MIRROR_MAX_RESPONSE_SIZE, default 32MiB)."),
         OptionSpec(name: "max-entity-size", value: "SIZE", help: "Largest entity (canonical JSON); a larger one is refused (env MIRROR_MAX_ENTITY_SIZE, default 4MiB)."),
         OptionSpec(name: "connect-timeout", value: "DURATION", help: "Time to connect to a server (env MIRROR_CONNECT_TIMEOUT, default 10s)."),
         OptionSpec(name: "idle-timeout", value: "DURATION", help: "A request that receives nothing this long is given up (env MIRROR_IDLE_TIMEOUT, default 60s)."),

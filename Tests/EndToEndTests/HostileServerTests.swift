@@ -78,24 +78,48 @@ final class HostileServerTests: PortBackedCase {
         try assertIntegrity(file: file, line: line)
     }
 
+    typealias HostileHandler = @Sendable (HostileServer.Request, HostileServer.Wire) -> Bool
+
     /// A proxy to the fake Backstage; `hostile` answers the requests it wants (returns true).
-    func hostileBackstage(_ hostile: @escaping @Sendable (HostileServer.Request, HostileServer.Wire) -> Bool) throws -> HostileServer {
-        let target = backstage.baseURL
-        let server = try HostileServer { request, wire in
-            if !hostile(request, wire) { HostileServer.forward(request, to: target, over: wire) }
-        }
-        environment["BACKSTAGE_URL"] = server.baseURL
-        return server
+    func hostileBackstage(_ hostile: @escaping HostileHandler) throws -> HostileServer {
+        try proxy(to: backstage.baseURL, as: "BACKSTAGE_URL", hostile)
     }
 
     /// A proxy to the fake Port; `hostile` answers the requests it wants (returns true).
-    func hostilePort(_ hostile: @escaping @Sendable (HostileServer.Request, HostileServer.Wire) -> Bool) throws -> HostileServer {
-        let target = port.baseURL
+    func hostilePort(_ hostile: @escaping HostileHandler) throws -> HostileServer {
+        try proxy(to: port.baseURL, as: "PORT_BASE_URL", hostile)
+    }
+
+    /// A proxy to `target` that mirrorctl is pointed at through `variable`.
+    private func proxy(to target: String, as variable: String, _ hostile: @escaping HostileHandler) throws -> HostileServer {
         let server = try HostileServer { request, wire in
             if !hostile(request, wire) { HostileServer.forward(request, to: target, over: wire) }
         }
-        environment["PORT_BASE_URL"] = server.baseURL
+        environment[variable] = server.baseURL
         return server
+    }
+
+    /// A Port proxy whose token endpoint is answered by `answer`.
+    func hostileTokenEndpoint(_ answer: @escaping @Sendable (HostileServer.Wire) -> Void) throws -> HostileServer {
+        try hostilePort { request, wire in
+            guard request.path == "/v1/auth/access_token" else { return false }
+            answer(wire)
+            return true
+        }
+    }
+
+    /// Edits one component and syncs while Port's part is hostile: the walk works, the push fails,
+    /// and that one entity stays pending.
+    func syncOneChangePortFails(within seconds: Double) throws -> ChildRun {
+        try edit(components()[0], description: "to be pushed")
+        let run = try measuredRun(["sync", "--json"])
+        assertContained(run, statuses: Self.portFailed, within: seconds)
+        XCTAssertEqual(count(run.result, "port", "pending"), 1, run.result.stdout)
+        return run
+    }
+
+    func tokenRequests(_ server: HostileServer) -> Int {
+        server.requests.filter { $0.path == "/v1/auth/access_token" }.count
     }
 
     /// A second origin (another address, another port) that counts what reaches it.
@@ -123,19 +147,13 @@ final class HostileServerTests: PortBackedCase {
     func testATokenRequestRedirectedToAnotherOriginIsRefused() throws {
         let thief = try secondOrigin()
         defer { thief.stop() }
-        let proxy = try hostilePort { request, wire in
-            guard request.path == "/v1/auth/access_token" else { return false }
+        let proxy = try hostileTokenEndpoint { wire in
             wire.respond(status: 307, headers: [("Location", thief.baseURL + "/v1/auth/access_token?client_secret=leak")])
-            return true
         }
         defer { proxy.stop() }
-        try edit(components()[0], description: "to be pushed")
-
-        let run = try measuredRun(["sync", "--json"])
-        assertContained(run, statuses: Self.portFailed, within: 30)
-        XCTAssertEqual(count(run.result, "port", "pending"), 1, run.result.stdout)
+        let run = try syncOneChangePortFails(within: 30)
         XCTAssertEqual(thief.connections, 0, "the client secret went to another origin")
-        XCTAssertEqual(proxy.requests.filter { $0.path == "/v1/auth/access_token" }.count, 1, "a refused redirect is not retried")
+        XCTAssertEqual(tokenRequests(proxy), 1, "a refused redirect is not retried")
         let error = run.result.stderr
         XCTAssertTrue(error.contains("refused a 307 redirect to \(thief.baseURL)/v1/auth/access_token"), error)
         XCTAssertTrue(error.contains("\(proxy.baseURL)/v1/auth/access_token"), error)
@@ -179,8 +197,19 @@ final class HostileServerTests: PortBackedCase {
         defer { proxy.stop() }
         let run = try measuredRun(["sync", "--json"] + fourKinds)
         assertContained(run, status: 1, within: 60)
-        XCTAssertTrue(run.result.stdout.contains("larger than 64 MiB (--max-response-size)"), run.result.stdout)
+        XCTAssertTrue(run.result.stdout.contains("larger than 32 MiB (--max-response-size)"), run.result.stdout)
         XCTAssertEqual(proxy.requests.count, 4, "one request per kind: a response over the limit is not retried")
+
+        // Port's answers are bounded the same way.
+        environment["BACKSTAGE_URL"] = backstage.baseURL
+        let portBomb = try hostilePort { request, wire in
+            guard request.path.hasSuffix("/entities/bulk") else { return false }
+            wire.respond(status: 200, headers: [("Content-Type", "application/json"), ("Content-Encoding", "gzip")], body: bomb)
+            return true
+        }
+        defer { portBomb.stop() }
+        let push = try syncOneChangePortFails(within: 60)
+        XCTAssertTrue(push.result.stderr.contains("larger than 32 MiB (--max-response-size)"), push.result.stderr)
         try assertRecovers()
     }
 
@@ -196,7 +225,7 @@ final class HostileServerTests: PortBackedCase {
         let array = try measuredRun(["sync", "--json"] + fourKinds)
         endlessArray.stop()
         assertContained(array, status: 1, within: 60)
-        XCTAssertTrue(array.result.stdout.contains("larger than 64 MiB"), array.result.stdout)
+        XCTAssertTrue(array.result.stdout.contains("larger than 32 MiB"), array.result.stdout)
 
         // The same with a string that never ends, and a smaller limit given by flag.
         let letters = Data(repeating: UInt8(ascii: "a"), count: 256 << 10)
@@ -262,7 +291,7 @@ final class HostileServerTests: PortBackedCase {
         XCTAssertEqual(defaults.connectTimeout, 10)
         XCTAssertEqual(defaults.idleTimeout, 60)
         XCTAssertEqual(defaults.requestTimeout, 120)
-        XCTAssertEqual(defaults.maxResponseBytes, 64 << 20)
+        XCTAssertEqual(defaults.maxResponseBytes, 32 << 20)
         XCTAssertEqual(SnapshotEntity.defaultMaxBytes, 4 << 20)
     }
 
@@ -434,10 +463,8 @@ final class HostileServerTests: PortBackedCase {
         let backstageToken = "bs-token-\(UUID().uuidString)"
         environment["BACKSTAGE_TOKEN"] = backstageToken
         let secret = PortBackedCase.clientSecret
-        let proxyPort = try hostilePort { request, wire in
-            guard request.path == "/v1/auth/access_token" else { return false }
+        let proxyPort = try hostileTokenEndpoint { wire in
             wire.respond(status: 401, json: #"{"ok":false,"error":"unauthorized","message":"client secret \#(secret) is not valid"}"#)
-            return true
         }
         defer { proxyPort.stop() }
         try edit(components()[0], description: "to be pushed")
@@ -487,18 +514,13 @@ final class HostileServerTests: PortBackedCase {
 
         environment["BACKSTAGE_URL"] = backstage.baseURL
         let token = String(repeating: "t", count: 10 << 20)
-        let proxyPort = try hostilePort { request, wire in
-            guard request.path == "/v1/auth/access_token" else { return false }
+        let proxyPort = try hostileTokenEndpoint { wire in
             wire.respond(status: 200, json: #"{"ok":true,"accessToken":"\#(token)","expiresIn":3600,"tokenType":"Bearer"}"#)
-            return true
         }
         defer { proxyPort.stop() }
-        try edit(components()[0], description: "to be pushed")
-        let run = try measuredRun(["sync", "--json"])
-        assertContained(run, statuses: Self.portFailed, within: 20)
-        XCTAssertEqual(count(run.result, "port", "pending"), 1, run.result.stdout)
+        let run = try syncOneChangePortFails(within: 20)
         XCTAssertTrue(run.result.stderr.contains("not a usable token"), run.result.stderr)
-        XCTAssertEqual(proxyPort.requests.filter { $0.path == "/v1/auth/access_token" }.count, 1)
+        XCTAssertEqual(tokenRequests(proxyPort), 1)
         XCTAssertLessThan(run.result.stdout.count + run.result.stderr.count, 100_000, "the token is not echoed")
         try assertRecovers()
     }
