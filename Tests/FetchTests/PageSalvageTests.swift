@@ -17,6 +17,18 @@ final class PageSalvageTests: XCTestCase {
         XCTAssertEqual(page.items[2].toJSONValue(), ["b": [1, ["c": .null]]])
         XCTAssertEqual(page.items[3].toJSONValue(), 42)
         XCTAssertEqual(page.nextCursor, "abc")
+        XCTAssertFalse(page.cursorUnreadable)
+    }
+
+    func testACursorThatIsNotAStringIsNotTakenForTheLastPage() throws {
+        let deep = String(repeating: "[", count: 5_000) + String(repeating: "]", count: 5_000)
+        for info in [#"{"nextCursor":2}"#, "{\"nextCursor\":\"a\",\"x\":\(deep)}"] {
+            let page = try XCTUnwrap(PageSalvage.salvage(Array((#"{"items":[\#(deep)],"pageInfo":"# + info + "}").utf8)))
+            XCTAssertTrue(page.cursorUnreadable, info.prefix(40).description)
+        }
+        let last = try XCTUnwrap(PageSalvage.salvage(Array((#"{"items":[\#(deep)],"pageInfo":{}}"#).utf8)))
+        XCTAssertFalse(last.cursorUnreadable)
+        XCTAssertNil(last.nextCursor)
     }
 
     func testTextThatIsNotAPageIsNotSalvaged() {

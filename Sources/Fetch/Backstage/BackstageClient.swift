@@ -71,6 +71,9 @@ public final class BackstageClient: IncrementalCatalogSource {
                 let bad = salvaged.items.filter { $0.kind == JV_KIND_INVALID }
                 unreadable = (url, (unreadable?.count ?? 0) + bad.count, unreadable?.reason ?? bad.first.map(PageSalvage.reason) ?? "")
                 try onPage(EntityPage(items: salvaged.items, number: number, byteCount: response.body.count))
+                if salvaged.cursorUnreadable {
+                    throw BackstageError.invalidResponse(url: url, reason: "pageInfo.nextCursor could not be read as a string; the walk stopped here")
+                }
                 cursor = salvaged.nextCursor.flatMap { $0.isEmpty ? nil : $0 }
                 try checkCursor(cursor, followed: &followed, url: url)
                 continue

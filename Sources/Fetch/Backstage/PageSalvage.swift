@@ -11,6 +11,9 @@ enum PageSalvage {
         /// Parsed items in page order; an unreadable one is an invalid `jv` with the reason.
         var items: [JQValue]
         var nextCursor: String?
+        /// `pageInfo` is there but unreadable, or its `nextCursor` is not a string: the walk can't
+        /// know whether more pages follow, so it must not count as complete.
+        var cursorUnreadable = false
     }
 
     /// The page's items and cursor, or nil when the text is not a JSON object with an `items` array.
@@ -46,11 +49,17 @@ enum PageSalvage {
                 items.append(JQValue(consuming: jv_invalid_with_msg(jv_string(error.message))))
             }
         }
-        var cursor: String?
-        if let pageInfo, let info = try? JQValue.parse(Array(bytes[pageInfo])) {
-            cursor = info.member("nextCursor")?.stringValue
+        var page = Page(items: items)
+        if let pageInfo {
+            if let info = try? JQValue.parse(Array(bytes[pageInfo])) {
+                let next = info.member("nextCursor")
+                page.nextCursor = next?.stringValue
+                page.cursorUnreadable = next.map { $0.kind != JV_KIND_STRING && $0.kind != JV_KIND_NULL } ?? false
+            } else {
+                page.cursorUnreadable = true
+            }
         }
-        return Page(items: items, nextCursor: cursor)
+        return page
     }
 
     /// The reason an unreadable item carries.
