@@ -13,7 +13,7 @@ import XCTest
 /// stderr carry no raw ESC, CR or BEL, that the mirror lost nothing, and that the next sync against
 /// the good servers converges.
 final class HostileServerTests: PortBackedCase {
-    override var catalog: [JSONValue] { FakeBackstage.generateCatalog(count: 40, seed: 16) }
+    override var catalog: [FakeJSON] { FakeBackstage.generateCatalog(count: 40, seed: 16) }
     /// Every walk of these tests reads these kinds, on the default four connections at once.
     let fourKinds = ["--kind", "component", "--kind", "api", "--kind", "group", "--kind", "user"]
     /// The mirror after the first good sync: no hostile answer may take anything away.
@@ -130,14 +130,14 @@ final class HostileServerTests: PortBackedCase {
     }
 
     func components() -> [JSONValue] {
-        backstage.allEntities.filter { $0["kind"]?.stringValue == "Component" }
+        backstage.allEntities.map(JSONValue.init).filter { $0["kind"]?.stringValue == "Component" }
     }
 
     func edit(_ entity: JSONValue, description: String) throws {
         guard case .object(var body) = entity, case .object(var metadata) = body["metadata"] else { return XCTFail("not an entity") }
         metadata["description"] = .string(description)
         body["metadata"] = .object(metadata)
-        try backstage.upsert(.object(body))
+        try backstage.upsert(FakeJSON(.object(body)))
     }
 
     func ref(_ entity: JSONValue) -> String { EntityRef(entity: entity)?.description ?? "" }
