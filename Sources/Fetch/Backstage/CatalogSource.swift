@@ -42,9 +42,9 @@ public final class ScannedPage {
     private let uidKey = jv_string("uid")
     private let etagKey = jv_string("etag")
 
-    /// Why items of the page were left out, one reason each: a namespace that is not a string, or
-    /// a name or namespace with a control character, can't name an entity (the sync warns).
-    public private(set) var rejected: [String] = []
+    /// Why items of the page were left out, one each: a namespace that is not a string, or a name
+    /// or namespace with a control character, can't name an entity (the sync warns).
+    public private(set) var rejected: [SnapshotEntity.Rejection] = []
 
     /// Keeps the items that have a `metadata.name` string (the others can't be an entity) and a
     /// valid identity.
@@ -59,8 +59,8 @@ public final class ScannedPage {
                 jv_free(value)
                 continue
             }
-            if let reason = identityProblem(value) {
-                rejected.append(reason)
+            if let rejection = identityProblem(value) {
+                rejected.append(rejection)
                 jv_free(value)
                 continue
             }
@@ -68,16 +68,16 @@ public final class ScannedPage {
         }
     }
 
-    /// Why `metadata`'s name or namespace can't be part of a ref, or nil.
-    private func identityProblem(_ metadata: jv) -> String? {
-        let name = member(metadata, nameKey) { JQValue.stringValue(borrowing: $0) } ?? ""
+    /// Why `metadata`'s name or namespace can't be part of a ref (the rules of `SnapshotEntity`), or nil.
+    private func identityProblem(_ metadata: jv) -> SnapshotEntity.Rejection? {
         let namespaceKind = member(metadata, namespaceKey) { jv_get_kind($0) }
         if namespaceKind != JV_KIND_STRING, namespaceKind != JV_KIND_NULL, namespaceKind != JV_KIND_INVALID {
-            return "metadata.namespace of \"\(TerminalText.escape(name))\" is \(String(cString: jv_kind_name(namespaceKind))), not a string"
+            return .notAString(field: "metadata.namespace", type: String(cString: jv_kind_name(namespaceKind)))
         }
+        let name = member(metadata, nameKey) { JQValue.stringValue(borrowing: $0) } ?? ""
         let namespace = member(metadata, namespaceKey) { JQValue.stringValue(borrowing: $0) } ?? ""
         for (field, value) in [("metadata.name", name), ("metadata.namespace", namespace)] where EntityRef.invalidCharacter(in: value) != nil {
-            return "\(field) \"\(TerminalText.escape(value))\" contains a control character, which no entity ref may hold"
+            return .controlCharacter(field: field, value: value)
         }
         return nil
     }

@@ -146,9 +146,9 @@ final class CatalogWalker: @unchecked Sendable {
         var refused = Refusals()
         try source.scan(kind: kind) { scanned in
             page += 1
-            for reason in scanned.rejected {
-                refused.note(reason)
-                queue.put(.warning("\(kind) page \(page): skipped an item: \(reason)"))
+            for rejection in scanned.rejected {
+                refused.note("\(rejection)")
+                queue.put(.warning("\(kind) page \(page): skipped an item: \(rejection)"))
             }
             var unchanged: [Int32] = []
             unchanged.reserveCapacity(scanned.count)
