@@ -50,9 +50,13 @@ public final class PortAuth: @unchecked Sendable {
             throw PortError.invalidResponse(url: url, reason: "no accessToken in the token response")
         }
         let type = parsed.member("tokenType")?.stringValue ?? "Bearer"
-        guard access.utf8.count + type.utf8.count <= PortAuth.maxTokenBytes,
-              !(access + type).unicodeScalars.contains(where: TerminalText.isControl) else {
-            throw PortError.invalidResponse(url: url, reason: "the accessToken is \(access.utf8.count) bytes or holds control characters: not a usable token (at most \(ByteCount.describe(PortAuth.maxTokenBytes)))")
+        // A token goes into a header of every request: a huge one, or one with a line break (a
+        // header of the server's choosing), is refused.
+        guard access.utf8.count + type.utf8.count <= PortAuth.maxTokenBytes else {
+            throw PortError.invalidResponse(url: url, reason: "the accessToken is \(ByteCount.describe(access.utf8.count)), over \(ByteCount.describe(PortAuth.maxTokenBytes)): not a usable token")
+        }
+        guard !(access + type).unicodeScalars.contains(where: TerminalText.isControl) else {
+            throw PortError.invalidResponse(url: url, reason: "the accessToken or tokenType holds control characters: not a usable token")
         }
         SecretRedaction.register(access)
         let lifetime = parsed.member("expiresIn").flatMap { Double(String(decoding: $0.canonicalBytes(), as: UTF8.self)) } ?? 3600
