@@ -37,14 +37,12 @@ enum FieldChangeOutput {
     }
 }
 
-/// Text for one table cell or line: line breaks and tabs become spaces, and text over `limit`
-/// characters is cut with `…`, so a table keeps one line per row.
+/// Text for one table cell or line: control characters (line breaks and tabs included) are shown
+/// escaped by the one rule for untrusted text (`TerminalText`), and text over `limit` characters is
+/// cut with `…`, so a table keeps one line per row.
 enum OneLine {
     static func cut(_ text: String, limit: Int) -> String {
-        var flat = text
-        if flat.contains(where: { $0.isNewline || $0 == "\t" }) {
-            flat = String(flat.map { $0.isNewline || $0 == "\t" ? " " : $0 })
-        }
+        let flat = TerminalText.escape(text)
         guard flat.count > limit else { return flat }
         return String(flat.prefix(max(0, limit - 1))) + "…"
     }
