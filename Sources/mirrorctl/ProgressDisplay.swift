@@ -41,6 +41,11 @@ final class Progress {
         case .warning(let message):
             finish()
             console.logger.log(.warn, "warning", message, run: run)
+        case .notice(let message):
+            finish()
+            console.logger.log(.info, "notice", message, run: run)
+        case .detail(let message):
+            console.logger.log(.debug, "detail", message, run: run)
         }
     }
 

@@ -12,10 +12,12 @@ final class CatalogProcessorTests: XCTestCase {
 
     private func materialize(_ descriptors: [JSONValue], location: String = "file:/tmp/catalog.yaml") throws -> [String: JSONValue] {
         let inputs = descriptors.enumerated().map { index, body in
-            CatalogDescriptor(body: body, location: location, file: "/tmp/catalog.yaml", document: index + 1)
+            CatalogDescriptor(body: body, location: location, file: "/tmp/catalog.yaml", line: index + 1)
         }
         var out: [String: JSONValue] = [:]
-        for entity in try CatalogProcessor.materialize(inputs) {
+        let result = CatalogProcessor.materialize(inputs)
+        XCTAssertEqual(result.problems, [])
+        for entity in result.entities {
             out[try XCTUnwrap(EntityRef(entity: entity)).description] = entity
         }
         return out
@@ -27,17 +29,13 @@ final class CatalogProcessorTests: XCTestCase {
         }
     }
 
-    private func processorError(_ descriptors: [JSONValue], file: StaticString = #filePath, line: UInt = #line) -> CatalogProcessorError? {
+    private func processorError(_ descriptors: [JSONValue], file: StaticString = #filePath, line: UInt = #line) -> DescriptorProblem? {
         let inputs = descriptors.enumerated().map { index, body in
-            CatalogDescriptor(body: body, location: "file:/x.yaml", file: "/x.yaml", document: index + 1, line: 10 * (index + 1))
+            CatalogDescriptor(body: body, location: "file:/x.yaml", file: "/x.yaml", line: 10 * (index + 1))
         }
-        do {
-            _ = try CatalogProcessor.materialize(inputs)
-            XCTFail("expected an error", file: file, line: line)
-            return nil
-        } catch {
-            return error
-        }
+        let problems = CatalogProcessor.materialize(inputs).problems
+        XCTAssertEqual(problems.count, 1, "\(problems)", file: file, line: line)
+        return problems.first
     }
 
     func testComponentRelationsInBothDirections() throws {
@@ -136,10 +134,14 @@ final class CatalogProcessorTests: XCTestCase {
             .null,
             entity("Location", "index", spec: ["targets": ["./a.yaml"]]),
             ["apiVersion": "backstage.io/v1alpha1", "kind": "Component",
-             "metadata": ["name": "svc", "annotations": ["example.com/x": "y"], "uid": "old", "etag": "old"],
+             "metadata": ["name": "svc", "uid": "old", "etag": "old",
+                          "annotations": ["example.com/x": "y", "backstage.io/managed-by-location": "file:/elsewhere.yaml"]],
              "spec": ["owner": "team"]],
         ], location: location)
-        XCTAssertEqual(Array(entities.keys), ["component:default/svc"])
+        // Location descriptors are entities (without relations); the descriptor's own
+        // managed-by value is overwritten, as Backstage does.
+        XCTAssertEqual(entities.keys.sorted(), ["component:default/svc", "location:default/index"])
+        XCTAssertEqual(entities["location:default/index"]?["relations"], [])
         let svc = try XCTUnwrap(entities["component:default/svc"])
         XCTAssertEqual(svc[path: ["metadata", "namespace"]], "default")
         XCTAssertEqual(svc[path: ["metadata", "annotations"]], [
@@ -197,25 +199,29 @@ final class CatalogProcessorTests: XCTestCase {
         XCTAssertEqual(etag(afterConsumer, "component:default/web"), etag(first, "component:default/web"))
     }
 
-    func testStrictErrors() {
+    func testStrictProblemsDropOnlyTheirEntity() {
         let notAMapping = processorError([entity("Group", "a"), ["just", "a", "list"]])
-        XCTAssertEqual(notAMapping, CatalogProcessorError(file: "/x.yaml", document: 2, line: 20, reason: .notAMapping(found: "array")))
-        XCTAssertEqual(notAMapping?.description, "/x.yaml:20: document 2: a descriptor must be a mapping, found array")
+        XCTAssertEqual(notAMapping, DescriptorProblem(file: "/x.yaml", line: 20, reason: .notAMapping(found: "array")))
+        XCTAssertEqual(notAMapping?.description, "/x.yaml:20: a descriptor must be a mapping, found array")
 
-        XCTAssertEqual(processorError([["metadata": ["name": "a"]]])?.reason, .missingField("kind"))
-        XCTAssertEqual(processorError([["kind": "Component"]])?.reason, .missingField("metadata.name"))
-        XCTAssertEqual(processorError([["kind": "Component", "metadata": ["title": "x"]]])?.reason, .missingField("metadata.name"))
-        XCTAssertEqual(processorError([["kind": 3, "metadata": ["name": "a"]]])?.reason,
-                       .invalidField("kind", message: "must be a non-empty string, found number"))
+        XCTAssertEqual(processorError([["metadata": ["name": "a"]]])?.reason, .invalid(field: "kind", rule: "must be a non-empty string"))
+        XCTAssertEqual(processorError([["kind": "Component"]])?.reason, .invalid(field: "metadata.name", rule: "must be a non-empty string"))
 
         let duplicate = processorError([entity("Component", "Svc"), entity("Group", "svc"), entity("component", "svc")])
-        XCTAssertEqual(duplicate?.document, 3)
-        XCTAssertEqual(duplicate?.reason, .duplicateEntity(ref: "component:default/svc", firstFile: "/x.yaml", firstDocument: 1))
+        XCTAssertEqual(duplicate?.line, 30)
+        XCTAssertEqual(duplicate?.reason, .duplicate(ref: "component:default/svc", firstFile: "/x.yaml", firstLine: 10))
 
         let noKind = processorError([entity("Component", "svc", spec: ["owner": "t", "dependsOn": ["db"]])])
-        XCTAssertEqual(noKind?.reason, .invalidField("spec.dependsOn[0]", message: "\"db\" is not an entity ref (this field needs the kind, e.g. component:name)"))
+        XCTAssertEqual(noKind?.reason, .invalid(field: "spec.dependsOn[0]", rule: "\"db\" is not an entity ref (this field needs the kind, e.g. component:name)"))
         let badType = processorError([entity("Component", "svc", spec: ["owner": ["a": 1]])])
-        XCTAssertEqual(badType?.reason, .invalidField("spec.owner", message: "must be an entity ref string or a list of them, found object"))
+        XCTAssertEqual(badType?.reason, .invalid(field: "spec.owner", rule: "must be an entity ref string or a list of them, found object"))
+
+        // An entity with an unusable ref is dropped whole: no reverse relation on its targets.
+        let inputs = [entity("Component", "svc", spec: ["owner": "team", "dependsOn": ["db"]]), entity("Group", "team")]
+            .enumerated().map { CatalogDescriptor(body: $0.element, location: "file:/x.yaml", file: "/x.yaml", line: $0.offset + 1) }
+        let result = CatalogProcessor.materialize(inputs)
+        XCTAssertEqual(result.entities.count, 1)
+        XCTAssertEqual(relations(result.entities.first), [])
     }
 
     func testLenientVariantSkipsWhatTheStrictOneRefuses() {

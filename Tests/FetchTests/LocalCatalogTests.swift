@@ -66,7 +66,7 @@ final class LocalCatalogTests: XCTestCase {
         let entities = try LocalCatalog(path: examplesPath).load()
         var kinds: [String: Int] = [:]
         for entity in entities { kinds[entity["kind"]?.stringValue ?? "?", default: 0] += 1 }
-        XCTAssertEqual(kinds, ["Domain": 3, "System": 3, "Component": 8, "API": 4, "Resource": 2, "Group": 4, "User": 8])
+        XCTAssertEqual(kinds, ["Domain": 3, "System": 3, "Component": 8, "API": 4, "Resource": 2, "Group": 4, "User": 8, "Location": 1])
 
         let all = try byRef(entities)
         XCTAssertEqual(all.count, entities.count, "refs are unique")
@@ -108,7 +108,7 @@ final class LocalCatalogTests: XCTestCase {
     func testExampleCatalogThroughItsLocationFile() throws {
         // Starting from the Location file alone reaches every entity through its targets.
         let fromIndex = try LocalCatalog(path: examplesPath + "/all.yaml").load()
-        XCTAssertEqual(fromIndex.count, 32)
+        XCTAssertEqual(fromIndex.count, 33)
     }
 
     // MARK: - Reading
@@ -133,22 +133,29 @@ final class LocalCatalogTests: XCTestCase {
     func testLocationTargetsAreFollowedOnceWithCycles() throws {
         let outside = folder.appendingPathComponent("outside")
         try write("outside/svc.yaml", component)
-        try write("outside/more/team.yaml", "kind: Group\nmetadata: {name: team}\nspec: {type: team, children: []}\n")
+        try write("outside/more/team.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: team}\nspec: {type: team, children: []}\n")
         try write("root/index.yaml", """
+            apiVersion: backstage.io/v1alpha1
             kind: Location
             metadata: {name: index}
             spec:
               target: ../outside/svc.yaml
               targets: [../outside/more/*.yaml, ./other.yaml, ../outside/svc.yaml]
             """)
-        try write("root/other.yaml", "kind: Location\nmetadata: {name: other}\nspec: {targets: [./index.yaml, ../outside/gone.yaml], presence: optional}\n")
+        try write("root/other.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: other}\nspec: {targets: [./index.yaml, ../outside/gone.yaml], presence: optional}\n")
         let entities = try byRef(LocalCatalog(path: folder.appendingPathComponent("root").path).load())
-        XCTAssertEqual(Set(entities.keys), ["component:default/svc", "group:default/team"])
+        XCTAssertEqual(Set(entities.keys), ["component:default/svc", "group:default/team", "location:default/index", "location:default/other"])
+        XCTAssertEqual(entities["component:default/svc"]?[path: ["metadata", "annotations", "backstage.io/managed-by-origin-location"]]?.stringValue,
+                       "file:" + folder.appendingPathComponent("root").standardizedFileURL.path)
         XCTAssertEqual(entities["component:default/svc"]?[path: ["metadata", "annotations", "backstage.io/managed-by-location"]]?.stringValue,
                        "file:" + outside.appendingPathComponent("svc.yaml").standardizedFileURL.path)
     }
 
-    // MARK: - Errors
+    // MARK: - Problems: one per file or document, the rest still read
+
+    private func read(_ path: String? = nil) throws -> LocalCatalogRead {
+        try LocalCatalog(path: path ?? folder.path).read()
+    }
 
     func testMissingPath() {
         let path = folder.appendingPathComponent("nope").path
@@ -156,84 +163,88 @@ final class LocalCatalogTests: XCTestCase {
         XCTAssertEqual(loadError(path)?.description, "\(path): no such file or directory")
     }
 
-    func testUnreadableFile() throws {
+    func testUnreadableFileIsAProblemOfThatFileOnly() throws {
+        try write("good.yaml", component)
         let link = folder.appendingPathComponent("dangling.yaml")
         try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: "/nonexistent/target.yaml")
-        guard case .unreadable(let file, _)? = loadError() else { return XCTFail("expected unreadable") }
-        XCTAssertEqual(file, link.path)
+        let result = try read()
+        XCTAssertEqual(result.entities.count, 1)
+        XCTAssertEqual(result.problems, [DescriptorProblem(file: link.path, line: 0, reason: .unreadable("no such file"))])
+        XCTAssertEqual(result.problems.first?.description, "\(link.path): cannot be read: no such file")
     }
 
     func testUnreadablePermissions() throws {
         try XCTSkipIf(getuid() == 0, "root reads files regardless of mode")
         let file = try write("locked.yaml", component)
         try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: file)
-        guard case .unreadable(let reported, _)? = loadError() else { return XCTFail("expected unreadable") }
-        XCTAssertEqual(reported, file)
+        XCTAssertEqual(try read().problems.map(\.file), [file])
     }
 
-    func testYAMLErrorNamesFileAndLine() throws {
+    func testYAMLErrorStopsOnlyItsDocument() throws {
         try write("a-good.yaml", component)
-        let bad = try write("b-bad.yaml", component + "\n---\nkind: Group\nmetadata:\n  name: x\n   oops: y\n")
-        guard case .yaml(let error)? = loadError() else { return XCTFail("expected a YAML error") }
-        XCTAssertEqual(error.file, bad)
-        XCTAssertEqual(error.line, 13)
-        XCTAssertTrue(loadError()?.description.hasPrefix("\(bad):13:") ?? false)
+        let bad = try write("b-bad.yaml", component.replacingOccurrences(of: "svc", with: "before") + "\n---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: x\n   oops: y\n---\n" + component.replacingOccurrences(of: "svc", with: "after"))
+        let result = try read()
+        XCTAssertEqual(Set(try byRef(result.entities).keys), ["component:default/svc", "component:default/before", "component:default/after"])
+        XCTAssertEqual(result.problems.count, 1)
+        XCTAssertEqual(result.problems.first?.file, bad)
+        XCTAssertEqual(result.problems.first?.line, 14)
+        XCTAssertTrue(result.problems.first?.description.hasPrefix("\(bad):14: YAML error: mapping values are not allowed") ?? false,
+                      result.problems.first?.description ?? "")
     }
 
     func testDuplicateKeyIsAYAMLError() throws {
         let bad = try write("dup.yaml", component + "\nkind: Group\n")
-        guard case .yaml(let error)? = loadError() else { return XCTFail("expected a YAML error") }
-        XCTAssertEqual(error.file, bad)
-        XCTAssertEqual(error.line, 9)
-        XCTAssertTrue(error.message.contains("duplicate key \"kind\""))
+        let problem = try XCTUnwrap(read().problems.first)
+        XCTAssertEqual(problem.file, bad)
+        XCTAssertEqual(problem.line, 9)
+        XCTAssertTrue(problem.message.contains("duplicate key \"kind\""), problem.message)
     }
 
-    func testDocumentThatIsNotAMapping() throws {
+    func testDocumentThatIsNotAMappingInAnEntryFile() throws {
         let file = try write("list.yaml", component + "\n---\n- just\n- a list\n")
-        guard case .invalidDescriptor(let error)? = loadError() else { return XCTFail("expected invalidDescriptor") }
-        XCTAssertEqual(error.file, file)
-        XCTAssertEqual(error.document, 2)
-        XCTAssertEqual(error.line, 10)
-        XCTAssertEqual(error.reason, .notAMapping(found: "array"))
-        XCTAssertEqual(loadError()?.description, "\(file):10: document 2: a descriptor must be a mapping, found array")
+        let result = try read(file)
+        XCTAssertEqual(result.entities.count, 1)
+        XCTAssertEqual(result.problems.map(\.description), ["\(file):10: a descriptor must be a mapping, found array"])
+        // In a folder, a document that is not an entity is skipped, not a problem.
+        XCTAssertEqual(try read().problems, [])
+        XCTAssertEqual(try read().skipped.count, 1)
     }
 
-    func testMissingKindAndName() throws {
-        let file = try write("nokind.yaml", "apiVersion: backstage.io/v1alpha1\nmetadata:\n  name: x\n")
-        guard case .invalidDescriptor(let noKind)? = loadError() else { return XCTFail("expected invalidDescriptor") }
-        XCTAssertEqual(noKind.file, file)
-        XCTAssertEqual(noKind.reason, .missingField("kind"))
-
-        try write("nokind.yaml", "kind: Component\nmetadata:\n  title: x\n")
-        guard case .invalidDescriptor(let noName)? = loadError() else { return XCTFail("expected invalidDescriptor") }
-        XCTAssertEqual(noName.reason, .missingField("metadata.name"))
-        XCTAssertEqual(noName.document, 1)
+    func testMissingKindAndNameInAnEntryFile() throws {
+        let file = try write("nokind.yaml", "apiVersion: backstage.io/v1alpha1\nmetadata:\n  name: x\n---\nkind: Component\napiVersion: backstage.io/v1alpha1\nmetadata:\n  title: x\n")
+        XCTAssertEqual(try read(file).problems.map(\.description), [
+            "\(file):1: kind is required",
+            "\(file):5: metadata.name is required",
+        ])
     }
 
     func testDuplicateEntityAcrossFilesNamesBoth() throws {
         let first = try write("a/svc.yaml", component)
         let second = try write("b/svc-again.yaml", component.replacingOccurrences(of: "name: svc", with: "name: SVC"))
-        guard case .invalidDescriptor(let error)? = loadError() else { return XCTFail("expected invalidDescriptor") }
-        XCTAssertEqual(error.file, second)
-        XCTAssertEqual(error.reason, .duplicateEntity(ref: "component:default/svc", firstFile: first, firstDocument: 1))
-        let text = loadError()?.description ?? ""
-        XCTAssertTrue(text.contains(first) && text.contains(second), text)
+        let result = try read()
+        XCTAssertEqual(result.entities.count, 1)
+        XCTAssertEqual(result.entities.first?[path: ["metadata", "annotations", "backstage.io/managed-by-location"]]?.stringValue, "file:\(first)")
+        XCTAssertEqual(result.problems, [DescriptorProblem(file: second, line: 1, entity: "component:default/SVC",
+                                                           reason: .duplicate(ref: "component:default/svc", firstFile: first, firstLine: 1))])
+        XCTAssertEqual(result.problems.first?.description,
+                       "\(second):1: component:default/SVC: component:default/svc is already defined in \(first):1; the first definition is kept")
     }
 
-    func testMissingLocationTarget() throws {
-        let file = try write("index.yaml", "kind: Location\nmetadata: {name: index}\nspec:\n  targets: [./missing.yaml]\n")
-        guard case .locationTarget(let reported, let document, _, let target, let reason)? = loadError() else {
-            return XCTFail("expected locationTarget")
-        }
-        XCTAssertEqual(reported, file)
-        XCTAssertEqual(document, 1)
-        XCTAssertEqual(target, "./missing.yaml")
-        XCTAssertTrue(reason.contains("no such file"), reason)
+    func testMissingLocationTargetFailsThatLocationOnly() throws {
+        try write("here.yaml", component)
+        let file = try write("index.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: index}\nspec:\n  targets: [./missing.yaml, ./here.yaml]\n")
+        let result = try read(file)
+        XCTAssertEqual(Set(try byRef(result.entities).keys), ["location:default/index", "component:default/svc"])
+        XCTAssertEqual(result.problems.map(\.description), [
+            "\(file):1: location:default/index: Location target \"./missing.yaml\": no such file \(folder.standardizedFileURL.path)/missing.yaml",
+        ])
     }
 
-    func testRemoteLocationTargetIsRefused() throws {
-        try write("index.yaml", "kind: Location\nmetadata: {name: index}\nspec:\n  type: url\n  target: https://example.com/catalog-info.yaml\n")
-        guard case .locationTarget(_, _, _, _, let reason)? = loadError() else { return XCTFail("expected locationTarget") }
-        XCTAssertTrue(reason.contains("remote"), reason)
+    func testURLLocationTargetIsANoticeNotAProblem() throws {
+        let file = try write("index.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: index}\nspec:\n  type: url\n  target: https://example.com/catalog-info.yaml\n")
+        let result = try read(file)
+        XCTAssertEqual(result.problems, [])
+        XCTAssertEqual(result.notices, ["\(file):1: location:default/index: url target https://example.com/catalog-info.yaml is not fetched by a file: source"])
+        XCTAssertEqual(result.entities.count, 1)
     }
 }

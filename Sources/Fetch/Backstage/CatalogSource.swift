@@ -19,6 +19,33 @@ public protocol CatalogSource: AnyObject {
     /// Walks every entity of `kind`, page by page. Throws when the walk can't complete; pages
     /// already delivered stay delivered.
     func walk(kind: String, onPage: (EntityPage) throws -> Void) throws
+    /// What the source could not turn into entities while delivering the rest (a `file:` source's
+    /// bad files and documents), known once a walk has run. Problems mean the walks are not the
+    /// whole catalog: the run is partial and withholds deletes.
+    var descriptorReport: DescriptorReport { get }
+}
+
+extension CatalogSource {
+    /// A Backstage server serves only processed entities: nothing to report.
+    public var descriptorReport: DescriptorReport { DescriptorReport() }
+}
+
+/// Descriptor files and documents a source could not read, and what it passed over on purpose.
+public struct DescriptorReport: Sendable, Equatable {
+    /// Every file or document that failed, in walk order.
+    public var problems: [DescriptorProblem] = []
+    /// Lines worth telling once that are not errors (URL targets not fetched).
+    public var notices: [String] = []
+    /// Documents that are not entities, one line each (debug detail).
+    public var skipped: [String] = []
+
+    public init(problems: [DescriptorProblem] = [], notices: [String] = [], skipped: [String] = []) {
+        self.problems = problems
+        self.notices = notices
+        self.skipped = skipped
+    }
+
+    public var isEmpty: Bool { problems.isEmpty && notices.isEmpty && skipped.isEmpty }
 }
 
 public struct SourceStats: Sendable, Equatable {
@@ -127,14 +154,16 @@ public protocol IncrementalCatalogSource: CatalogSource {
     func fetch(refs: [String]) throws -> [JQValue?]
 }
 
-/// Opens the source named by a `--backstage-url`: `file:PATH` reads descriptor YAML, anything
-/// else is a Backstage base URL.
-public func openCatalogSource(url: String, token: String?, pageSize: Int, transport: TransportOptions,
-                              retry: RetryPolicy) throws -> CatalogSource {
+/// Opens the source named by a `--backstage-url` for each walking thread of a run: `file:PATH`
+/// reads descriptor YAML (one shared source: the tree is read once per run), anything else is a
+/// Backstage base URL (a client, and so a connection, per thread).
+public func catalogSourceOpener(url: String, token: String?, pageSize: Int, transport: TransportOptions,
+                                retry: RetryPolicy) -> @Sendable () throws -> CatalogSource {
     if isLocalCatalogURL(url) {
-        return LocalCatalogSource(path: String(url.dropFirst("file:".count)))
+        let local = LocalCatalogSource(path: String(url.dropFirst("file:".count)))
+        return { local }
     }
-    return try BackstageClient(baseURL: url, token: token, pageSize: pageSize, transport: transport, retry: retry)
+    return { try BackstageClient(baseURL: url, token: token, pageSize: pageSize, transport: transport, retry: retry) }
 }
 
 /// `file:PATH` names a local folder of descriptors; only a Backstage server can scan by etag.

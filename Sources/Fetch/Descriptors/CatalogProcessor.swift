@@ -4,80 +4,42 @@ import Store
 public struct CatalogDescriptor: Sendable {
     /// The document as written (a JSON object once valid).
     public var body: JSONValue
-    /// The location string for the managed-by annotations, e.g. `file:/abs/catalog-info.yaml`.
+    /// `backstage.io/managed-by-location`: the file that yielded it, e.g. `file:/abs/catalog-info.yaml`.
     public var location: String
-    /// The file named in errors.
+    /// `backstage.io/managed-by-origin-location`: where the walk started (`location` when nil).
+    public var origin: String?
+    /// The file named in problems.
     public var file: String
-    /// 1-based index of the document within its file.
-    public var document: Int
     /// 1-based line where the document starts (0 when unknown).
     public var line: Int
 
-    /// A document as read from `file`; `location` goes into the managed-by annotations.
-    public init(body: JSONValue, location: String, file: String, document: Int, line: Int = 0) {
+    /// A document as read from `file`; `location` and `origin` go into the managed-by annotations.
+    public init(body: JSONValue, location: String, origin: String? = nil, file: String, line: Int = 0) {
         self.body = body
         self.location = location
+        self.origin = origin
         self.file = file
-        self.document = document
         self.line = line
     }
 }
 
-/// A descriptor the processor cannot turn into an entity.
-public struct CatalogProcessorError: Error, CustomStringConvertible, Sendable, Equatable {
-    /// What is wrong with the descriptor.
-    public enum Reason: Sendable, Equatable {
-        /// The document is not a mapping; `found` is its JSON type.
-        case notAMapping(found: String)
-        /// A required field (`kind`, `metadata`, `metadata.name`) is absent or empty.
-        case missingField(String)
-        /// A field has the wrong type or an unusable value.
-        case invalidField(String, message: String)
-        /// Another descriptor already defines this entity ref.
-        case duplicateEntity(ref: String, firstFile: String, firstDocument: Int)
-    }
-
-    /// The file the descriptor came from.
-    public let file: String
-    /// 1-based index of the document in its file.
-    public let document: Int
-    /// 1-based line where the document starts (0 when unknown).
-    public let line: Int
-    public let reason: Reason
-
-    /// An error about document `document` of `file`.
-    public init(file: String, document: Int, line: Int, reason: Reason) {
-        self.file = file
-        self.document = document
-        self.line = line
-        self.reason = reason
-    }
-
-    /// `FILE:LINE: document N: message`.
-    public var description: String {
-        let place = line > 0 ? "\(file):\(line): document \(document)" : "\(file): document \(document)"
-        switch reason {
-        case .notAMapping(let found):
-            return "\(place): a descriptor must be a mapping, found \(found)"
-        case .missingField(let field):
-            return "\(place): missing required field \(field)"
-        case .invalidField(let field, let message):
-            return "\(place): \(field): \(message)"
-        case .duplicateEntity(let ref, let firstFile, let firstDocument):
-            return "\(place): entity \(ref) is already defined in \(firstFile) (document \(firstDocument))"
-        }
-    }
+/// Entities materialized from descriptors, and the descriptors that could not become one.
+public struct MaterializedCatalog: Sendable {
+    public var entities: [JSONValue] = []
+    public var problems: [DescriptorProblem] = []
 }
 
 /// Turns raw Backstage descriptor documents (as written in catalog-info.yaml) into entities as the
 /// catalog serves them: namespace defaulted, relations emitted in both directions like Backstage's
 /// built-in processors, location annotations, stable uids and etags.
 ///
-/// - Null (empty) documents and `kind: Location` descriptors produce no entity.
+/// - Null (empty) documents produce no entity; `kind: Location` descriptors are entities without
+///   relations (the lenient variant, which serves the fake Backstage, skips them).
 /// - Relations follow the built-in processors: each spec field emits its relation on the entity
 ///   and the reverse one on the target when the target is in the set. Refs default to the
 ///   field's kind and to the referring entity's namespace. Relations are `{type, targetRef}`,
 ///   de-duplicated and sorted by type then targetRef.
+/// - The managed-by annotations are set as Backstage sets them, over any value the descriptor wrote.
 /// - `metadata.uid` is derived from the ref (see `stableUID`), so reloading gives the same uids.
 /// - `metadata.etag` is a hash of the entity without uid and etag: it changes exactly when the
 ///   entity (including its relations) changes.
@@ -90,8 +52,8 @@ public enum CatalogProcessor {
     public static let etagLength = 40
 
     /// Materializes a whole set of descriptors at once (reverse relations need all of them).
-    /// Lenient: descriptors that are not mappings or lack `kind`/`metadata.name` are skipped,
-    /// refs that do not parse emit no relation, and a ref defined twice keeps the first.
+    /// Lenient: descriptors that are not mappings or lack `kind`/`metadata.name` are skipped, as are
+    /// Locations; refs that do not parse emit no relation, and a ref defined twice keeps the first.
     /// - Parameter locations: the location string recorded in the managed-by annotations,
     ///   e.g. `file:/path/to/catalog-info.yaml`, one per descriptor (same order).
     public static func materialize(_ descriptors: [JSONValue], locations: [String]) -> [JSONValue] {
@@ -99,20 +61,19 @@ public enum CatalogProcessor {
         var inputs: [CatalogDescriptor] = []
         inputs.reserveCapacity(descriptors.count)
         for (index, body) in descriptors.enumerated() {
-            inputs.append(CatalogDescriptor(body: body, location: locations[index], file: locations[index], document: index + 1))
+            inputs.append(CatalogDescriptor(body: body, location: locations[index], file: locations[index]))
         }
         var processor = Run(strict: false)
-        // A non-strict run records no errors, so this never throws.
-        return (try? processor.materialize(inputs)) ?? []
+        return processor.materialize(inputs).entities
     }
 
-    /// Materializes descriptors, refusing the first invalid one.
-    /// - Throws: `CatalogProcessorError` naming the file, document index and line of a descriptor
-    ///   that is not a mapping, lacks `kind` or `metadata.name`, has a mistyped field or an
-    ///   unparseable ref, or repeats an entity ref already defined.
-    public static func materialize(_ descriptors: [CatalogDescriptor]) throws(CatalogProcessorError) -> [JSONValue] {
+    /// Materializes descriptors as Backstage processes them, one at a time: a descriptor that is not
+    /// a mapping, lacks `kind` or `metadata.name`, has a mistyped relation field or an unparseable
+    /// ref, or repeats an entity ref defined earlier (case-insensitively) becomes a problem naming
+    /// its file and line, and the others are still materialized.
+    public static func materialize(_ descriptors: [CatalogDescriptor]) -> MaterializedCatalog {
         var processor = Run(strict: true)
-        return try processor.materialize(descriptors)
+        return processor.materialize(descriptors)
     }
 
     /// A v4-looking UUID from the first 16 bytes of SHA-256 of `"mirrorctl-uid:" + ref`, with the
@@ -203,74 +164,80 @@ public enum CatalogProcessor {
         var body: [String: JSONValue]
         let ref: EntityRef
         let source: CatalogDescriptor
+        var failed = false
     }
 
-    /// The state of one materialization; `strict` decides between throwing and skipping.
+    /// The state of one materialization; `strict` decides between reporting and skipping.
     private struct Run {
         let strict: Bool
         private var pending: [Pending] = []
         private var index: [EntityRef: Int] = [:]
         private var relations: [EntityRef: Set<Relation>] = [:]
+        private var problems: [DescriptorProblem] = []
 
         init(strict: Bool) { self.strict = strict }
 
-        mutating func materialize(_ descriptors: [CatalogDescriptor]) throws(CatalogProcessorError) -> [JSONValue] {
-            for descriptor in descriptors { try admit(descriptor) }
-            for entry in pending { try emitRelations(entry) }
-            return pending.map(finish)
+        mutating func materialize(_ descriptors: [CatalogDescriptor]) -> MaterializedCatalog {
+            for descriptor in descriptors { admit(descriptor) }
+            // An entity with an unusable ref fails as a whole, so refs are checked before any
+            // relation (or reverse relation) is emitted.
+            var outgoing: [[(rule: RelationRule, target: EntityRef)]] = []
+            for position in pending.indices {
+                if let targets = relationTargets(pending[position]) {
+                    outgoing.append(targets)
+                } else {
+                    pending[position].failed = true
+                    index[pending[position].ref] = nil
+                    outgoing.append([])
+                }
+            }
+            for (position, entry) in pending.enumerated() where !entry.failed {
+                for (rule, target) in outgoing[position] {
+                    relations[entry.ref, default: []].insert(Relation(type: rule.outgoing, targetRef: target.description))
+                    if index[target] != nil {
+                        relations[target, default: []].insert(Relation(type: rule.reverse, targetRef: entry.ref.description))
+                    }
+                }
+            }
+            return MaterializedCatalog(entities: pending.filter { !$0.failed }.map(finish), problems: problems)
         }
 
-        private func fail(_ source: CatalogDescriptor, _ reason: CatalogProcessorError.Reason) throws(CatalogProcessorError) {
+        private mutating func fail(_ source: CatalogDescriptor, entity: String? = nil, _ reason: DescriptorProblem.Reason) {
             guard strict else { return }
-            throw CatalogProcessorError(file: source.file, document: source.document, line: source.line, reason: reason)
+            problems.append(DescriptorProblem(file: source.file, line: source.line, entity: entity, reason: reason))
         }
 
-        /// Validates one descriptor and queues it (with its namespace defaulted) unless skipped.
-        private mutating func admit(_ source: CatalogDescriptor) throws(CatalogProcessorError) {
+        /// Checks the envelope of one descriptor and queues it (namespace defaulted) unless skipped.
+        private mutating func admit(_ source: CatalogDescriptor) {
             if source.body.isNull { return }
             guard case .object(var body) = source.body else {
-                try fail(source, .notAMapping(found: source.body.typeName))
+                fail(source, .notAMapping(found: source.body.typeName))
                 return
             }
-            guard let kindValue = body["kind"], !kindValue.isNull else {
-                try fail(source, .missingField("kind"))
+            guard let kind = body["kind"]?.stringValue, !kind.isEmpty else {
+                fail(source, .invalid(field: "kind", rule: "must be a non-empty string"))
                 return
             }
-            guard let kind = kindValue.stringValue, !kind.isEmpty else {
-                try fail(source, .invalidField("kind", message: "must be a non-empty string, found \(kindValue.typeName)"))
-                return
-            }
-            if kind.lowercased() == "location" { return }
-            guard let metadataValue = body["metadata"], !metadataValue.isNull else {
-                try fail(source, .missingField("metadata.name"))
-                return
-            }
-            guard case .object(var metadata) = metadataValue else {
-                try fail(source, .invalidField("metadata", message: "must be a mapping, found \(metadataValue.typeName)"))
-                return
-            }
-            guard let nameValue = metadata["name"], !nameValue.isNull else {
-                try fail(source, .missingField("metadata.name"))
-                return
-            }
-            guard let name = nameValue.stringValue, !name.isEmpty else {
-                try fail(source, .invalidField("metadata.name", message: "must be a non-empty string, found \(nameValue.typeName)"))
+            if !strict, kind.lowercased() == "location" { return }
+            guard case .object(var metadata)? = body["metadata"], let name = metadata["name"]?.stringValue, !name.isEmpty else {
+                fail(source, .invalid(field: "metadata.name", rule: "must be a non-empty string"))
                 return
             }
             var namespace = "default"
-            if let namespaceValue = metadata["namespace"], !namespaceValue.isNull {
-                guard let text = namespaceValue.stringValue, !text.isEmpty else {
-                    try fail(source, .invalidField("metadata.namespace", message: "must be a non-empty string, found \(namespaceValue.typeName)"))
+            if let value = metadata["namespace"], !value.isNull {
+                guard let text = value.stringValue, !text.isEmpty else {
+                    fail(source, .invalid(field: "metadata.namespace", rule: "must be a non-empty string"))
                     return
                 }
                 namespace = text
             }
+            let written = "\(kind.lowercased()):\(namespace)/\(name)"
             if let annotations = metadata["annotations"], !annotations.isNull, annotations.objectValue == nil {
-                try fail(source, .invalidField("metadata.annotations", message: "must be a mapping, found \(annotations.typeName)"))
+                fail(source, entity: written, .invalid(field: "metadata.annotations", rule: "must be a mapping, found \(annotations.typeName)"))
                 return
             }
             if let spec = body["spec"], !spec.isNull, spec.objectValue == nil {
-                try fail(source, .invalidField("spec", message: "must be a mapping, found \(spec.typeName)"))
+                fail(source, entity: written, .invalid(field: "spec", rule: "must be a mapping, found \(spec.typeName)"))
                 return
             }
             metadata["namespace"] = .string(namespace)
@@ -279,18 +246,21 @@ public enum CatalogProcessor {
             let ref = EntityRef(kind: kind, namespace: namespace, name: name)
             if let existing = index[ref] {
                 let first = pending[existing].source
-                try fail(source, .duplicateEntity(ref: ref.description, firstFile: first.file, firstDocument: first.document))
+                fail(source, entity: written, .duplicate(ref: ref.description, firstFile: first.file, firstLine: first.line))
                 return
             }
             index[ref] = pending.count
             pending.append(Pending(body: body, ref: ref, source: source))
         }
 
-        /// Emits the relations of one entity's spec fields, and their reverses on targets we hold.
-        private mutating func emitRelations(_ entry: Pending) throws(CatalogProcessorError) {
+        /// The refs of one entity's relation fields, or nil (with a problem) when one is unusable.
+        private mutating func relationTargets(_ entry: Pending) -> [(rule: RelationRule, target: EntityRef)]? {
             guard let rules = CatalogProcessor.rules[entry.ref.kind],
                   case .object(let spec)? = entry.body["spec"]
-            else { return }
+            else { return [] }
+            let written = "\(entry.ref.kind):\(entry.ref.namespace)/\(entry.ref.name)"
+            var targets: [(rule: RelationRule, target: EntityRef)] = []
+            var usable = true
             for rule in rules {
                 guard let value = spec[rule.field], !value.isNull else { continue }
                 var texts: [(String, String)] = []  // (field path, ref text)
@@ -300,15 +270,17 @@ public enum CatalogProcessor {
                 case .array(let items):
                     for (position, item) in items.enumerated() {
                         guard let text = item.stringValue else {
-                            try fail(entry.source, .invalidField("spec.\(rule.field)[\(position)]",
-                                                                 message: "must be an entity ref string, found \(item.typeName)"))
+                            fail(entry.source, entity: written, .invalid(field: "spec.\(rule.field)[\(position)]",
+                                                                         rule: "must be an entity ref string, found \(item.typeName)"))
+                            usable = false
                             continue
                         }
                         texts.append(("spec.\(rule.field)[\(position)]", text))
                     }
                 default:
-                    try fail(entry.source, .invalidField("spec.\(rule.field)",
-                                                         message: "must be an entity ref string or a list of them, found \(value.typeName)"))
+                    fail(entry.source, entity: written, .invalid(field: "spec.\(rule.field)",
+                                                                 rule: "must be an entity ref string or a list of them, found \(value.typeName)"))
+                    usable = false
                     continue
                 }
                 for (path, text) in texts {
@@ -316,15 +288,14 @@ public enum CatalogProcessor {
                                                  defaultNamespace: entry.ref.namespace)
                     else {
                         let hint = rule.defaultKind == nil ? " (this field needs the kind, e.g. component:name)" : ""
-                        try fail(entry.source, .invalidField(path, message: "\"\(text)\" is not an entity ref\(hint)"))
+                        fail(entry.source, entity: written, .invalid(field: path, rule: "\"\(text)\" is not an entity ref\(hint)"))
+                        usable = false
                         continue
                     }
-                    relations[entry.ref, default: []].insert(Relation(type: rule.outgoing, targetRef: target.description))
-                    if index[target] != nil {
-                        relations[target, default: []].insert(Relation(type: rule.reverse, targetRef: entry.ref.description))
-                    }
+                    targets.append((rule, target))
                 }
             }
+            return usable || !strict ? targets : nil
         }
 
         /// Adds relations, annotations, uid and etag to a queued entity.
@@ -337,7 +308,7 @@ public enum CatalogProcessor {
             var metadata = body["metadata"]?.objectValue ?? [:]
             var annotations = metadata["annotations"]?.objectValue ?? [:]
             annotations[CatalogProcessor.managedByLocation] = .string(entry.source.location)
-            annotations[CatalogProcessor.managedByOriginLocation] = .string(entry.source.location)
+            annotations[CatalogProcessor.managedByOriginLocation] = .string(entry.source.origin ?? entry.source.location)
             metadata["annotations"] = .object(annotations)
             metadata["uid"] = nil
             metadata["etag"] = nil

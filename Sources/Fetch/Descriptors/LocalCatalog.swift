@@ -1,112 +1,325 @@
 import Foundation
 import Store
 
-/// Why a local catalog could not be loaded. Every case names the file it is about.
+/// Why a local catalog could not be read at all (problems with single files or documents are
+/// `DescriptorProblem`s instead, and the rest of the catalog is still read).
 public enum LocalCatalogError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The path given to `LocalCatalog` does not exist.
     case missingPath(String)
-    /// A file or folder exists but could not be read.
-    case unreadable(file: String, reason: String)
-    /// A file is not valid YAML, or uses a construct the loader refuses (position included).
-    case yaml(YAMLError)
-    /// A document is not a valid descriptor (not a mapping, no `kind` or `metadata.name`,
-    /// a mistyped field, an unparseable ref, or an entity ref defined twice).
-    case invalidDescriptor(CatalogProcessorError)
-    /// A `kind: Location` descriptor has a target that cannot be followed.
-    case locationTarget(file: String, document: Int, line: Int, target: String, reason: String)
+    /// `load()` only: the catalog has problems; every one is listed.
+    case problems([DescriptorProblem])
 
-    /// One line naming the file (and line) and the problem.
+    /// The problem, or one line per problem, each naming the file and line.
     public var description: String {
         switch self {
         case .missingPath(let path):
             return "\(path): no such file or directory"
-        case .unreadable(let file, let reason):
-            return "\(file): \(reason)"
-        case .yaml(let error):
-            return error.description
-        case .invalidDescriptor(let error):
-            return error.description
-        case .locationTarget(let file, let document, let line, let target, let reason):
-            return "\(file):\(line): document \(document): Location target \"\(target)\": \(reason)"
+        case .problems(let problems):
+            return problems.map(\.description).joined(separator: "\n")
         }
     }
 }
 
-/// The `file:PATH` source: Backstage descriptor YAML read from a folder (recursively: every
-/// `*.yaml` and `*.yml`, in sorted path order, hidden entries skipped) or from a single file, with
-/// any number of documents per file.
+/// What reading a local catalog gave: the entities, the documents that could not become one, and
+/// what was passed over on purpose.
+public struct LocalCatalogRead: Sendable {
+    /// Materialized entities, in walk order.
+    public var entities: [JSONValue] = []
+    /// Every file or document that failed, in walk order (file, then line).
+    public var problems: [DescriptorProblem] = []
+    /// Documents that are not entities and folders of template content, one line each
+    /// (for `--log-level debug`).
+    public var skipped: [String] = []
+    /// Things the operator should hear about once, that are not errors (URL targets not fetched).
+    public var notices: [String] = []
+}
+
+/// The `file:PATH` source: Backstage descriptor YAML read as Backstage reads it, one document at a
+/// time, so one bad file or document never blocks the rest.
 ///
-/// `kind: Location` descriptors are followed: their `spec.target`/`spec.targets` are resolved
-/// against the Location's folder (`*`, `?` and `[...]` globs allowed in path components); each
-/// file is read once, so cycles end. A missing target fails unless `spec.presence: optional`.
-/// Remote (`scheme://`) targets cannot be followed offline and fail.
-/// Entities are materialized by `CatalogProcessor` with the location `file:<absolute path>`.
+/// Two modes:
+/// - **a folder**: every `*.yaml`/`*.yml` below it (sorted by path; hidden entries skipped). A
+///   document is an entity only when it has `apiVersion` and `kind` and is Backstage's (a built-in
+///   kind, or an apiVersion under `backstage.io`); others (OpenAPI specs, compose files, mkdocs,
+///   Kubernetes manifests) are skipped. Folders a Template fetches its content from
+///   (`fetch:*` steps' relative `input.url`) are template skeletons, not catalog, and are skipped.
+/// - **one file** (`catalog-info.yaml`): that file's documents, and the files its Locations point at.
+///
+/// In both, `kind: Location` entities are entities, and their `spec.target`/`spec.targets` are
+/// followed relative to the Location's file (globs allowed); URL targets are not fetched (a
+/// notice); a missing target is a problem of that Location. Every file is read once. Bytes are
+/// decoded as UTF-8 with invalid bytes replaced, a BOM skipped; placeholders are substituted
+/// within the source root (the folder, or the entry file's folder); entities are validated like
+/// Backstage's catalog-model and materialized by `CatalogProcessor` with
+/// `managed-by-location = file:<the file>` and `managed-by-origin-location = file:<PATH>`.
 public struct LocalCatalog: Sendable {
     /// The folder or file to read, as given (relative paths resolve against the working directory).
     public let path: String
 
-    /// A catalog read from `path` (a folder or one file) when `load()` is called.
+    /// A catalog read from `path` (a folder or one file) when `read()` is called.
     public init(path: String) {
         self.path = path
     }
 
-    /// Reads every descriptor and materializes the entities.
-    /// - Throws: `LocalCatalogError` naming the file (and line) of the first problem.
-    public func load() throws(LocalCatalogError) -> [JSONValue] {
-        let descriptors = try readDescriptors()
-        do {
-            return try CatalogProcessor.materialize(descriptors)
-        } catch {
-            throw .invalidDescriptor(error)
-        }
-    }
-
-    /// Reads every document of every file (Location descriptors included, null documents
-    /// skipped), following Location targets, without materializing them.
-    public func readDescriptors() throws(LocalCatalogError) -> [CatalogDescriptor] {
+    /// Reads every descriptor, returning the entities and every problem.
+    /// - Throws: only when `path` does not exist.
+    public func read() throws(LocalCatalogError) -> LocalCatalogRead {
         let root = URL(fileURLWithPath: path).standardizedFileURL.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) else {
             throw .missingPath(path)
         }
-        var queue = isDirectory.boolValue ? try Self.yamlFiles(in: root) : [root]
+        var walk = Walk(root: root, folderMode: isDirectory.boolValue)
+        walk.run()
+        return walk.finish()
+    }
+
+    /// Reads every descriptor and materializes the entities, refusing a catalog with any problem.
+    /// - Throws: `LocalCatalogError.problems` listing every problem.
+    public func load() throws(LocalCatalogError) -> [JSONValue] {
+        let read = try read()
+        guard read.problems.isEmpty else { throw .problems(read.problems) }
+        return read.entities
+    }
+
+    /// Entities from the documents of one file, processed as a catalog of that file alone (no
+    /// Location is followed): for `mapping test --file`.
+    public static func process(file: String) -> LocalCatalogRead {
+        let path = URL(fileURLWithPath: file).standardizedFileURL.path
+        var walk = Walk(root: path, folderMode: false, followLocations: false)
+        walk.run()
+        return walk.finish()
+    }
+
+    // MARK: - The walk
+
+    /// One read of the catalog.
+    private struct Walk {
+        let root: String
+        let folderMode: Bool
+        let followLocations: Bool
+        let origin: String
+        let placeholders: Placeholders
+        var queue: [String] = []
         var visited: Set<String> = []
-        var descriptors: [CatalogDescriptor] = []
-        var next = 0
-        while next < queue.count {
-            let file = queue[next]
-            next += 1
-            guard visited.insert(Self.identity(of: file)).inserted else { continue }
-            let nodes: [YAMLNode]
-            do {
-                nodes = try YAML.loadDocuments(path: file)
-            } catch {
-                if error.line == 0 { throw .unreadable(file: file, reason: error.message) }
-                throw .yaml(error)
-            }
-            for (offset, node) in nodes.enumerated() {
-                let body: JSONValue
-                do {
-                    body = try node.toJSON()
-                } catch {
-                    throw .yaml(error)
-                }
-                if body.isNull { continue }
-                let descriptor = CatalogDescriptor(body: body, location: "file:\(file)", file: file,
-                                            document: offset + 1, line: node.line)
-                if body["kind"]?.stringValue?.lowercased() == "location" {
-                    queue.append(contentsOf: try Self.targets(of: descriptor))
-                }
-                descriptors.append(descriptor)
+        /// Walk position of each file, for ordering problems.
+        var order: [String: Int] = [:]
+        var candidates: [CatalogDescriptor] = []
+        var problems: [DescriptorProblem] = []
+        var skipped: [String] = []
+        var notices: [String] = []
+        /// Folders (and files) Templates fetch content from.
+        var templateContent: [String] = []
+
+        init(root: String, folderMode: Bool, followLocations: Bool = true) {
+            self.root = root
+            self.folderMode = folderMode
+            self.followLocations = followLocations
+            origin = "file:\(root)"
+            placeholders = Placeholders(root: folderMode ? root : URL(fileURLWithPath: root).deletingLastPathComponent().path)
+        }
+
+        mutating func run() {
+            queue = folderMode ? LocalCatalog.yamlFiles(in: root, problems: &problems) : [root]
+            var next = 0
+            while next < queue.count {
+                let file = queue[next]
+                next += 1
+                guard visited.insert(LocalCatalog.identity(of: file)).inserted else { continue }
+                order[file] = order.count
+                read(file)
             }
         }
-        return descriptors
+
+        mutating func finish() -> LocalCatalogRead {
+            var result = LocalCatalogRead()
+            let skeletons = templateContent
+            func isTemplateContent(_ file: String) -> Bool {
+                skeletons.contains { file == $0 || file.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+            }
+            var kept: [CatalogDescriptor] = []
+            for candidate in candidates {
+                if folderMode, isTemplateContent(candidate.file) {
+                    skipped.append("\(candidate.file):\(candidate.line): template content (fetched by a Template), not catalog")
+                } else {
+                    kept.append(candidate)
+                }
+            }
+            var all = problems.filter { !(folderMode && isTemplateContent($0.file)) }
+            for problem in problems where folderMode && isTemplateContent(problem.file) {
+                skipped.append("\(problem.file):\(problem.line): template content (fetched by a Template), not catalog: \(problem.message)")
+            }
+            let materialized = CatalogProcessor.materialize(kept)
+            all += materialized.problems
+            let order = self.order
+            result.problems = all.enumerated().sorted { left, right in
+                let a = (order[left.element.file] ?? Int.max, left.element.line, left.offset)
+                let b = (order[right.element.file] ?? Int.max, right.element.line, right.offset)
+                return a < b
+            }.map(\.element)
+            result.entities = materialized.entities
+            result.skipped = skipped
+            result.notices = notices
+            return result
+        }
+
+        private mutating func read(_ file: String) {
+            let bytes: [UInt8]
+            do {
+                bytes = DescriptorText.decode(try YAML.readFile(file))
+            } catch {
+                problems.append(DescriptorProblem(file: file, line: 0, reason: .unreadable(error.message)))
+                return
+            }
+            for document in YAML.parseEachDocument(bytes: bytes, file: file) {
+                switch document.result {
+                case .failure(let error):
+                    if folderMode, let text = document.failedText, !Self.mayBeEntity(text) {
+                        skipped.append("\(file):\(document.line): not a catalog entity (and not valid YAML: \(error.message))")
+                        continue
+                    }
+                    problems.append(DescriptorProblem(file: file, line: error.line > 0 ? error.line : document.line,
+                                                      reason: .yaml(Self.yamlMessage(error))))
+                case .success(let node):
+                    let body: JSONValue
+                    do {
+                        body = try node.toJSON()
+                    } catch {
+                        if folderMode, !Self.isCandidate(apiVersion: node["apiVersion"]?.scalarText, kind: node["kind"]?.scalarText) {
+                            skipped.append("\(file):\(node.line): not a catalog entity")
+                            continue
+                        }
+                        problems.append(DescriptorProblem(file: file, line: error.line, reason: .yaml(Self.yamlMessage(error))))
+                        continue
+                    }
+                    admit(body, file: file, line: node.line)
+                }
+            }
+        }
+
+        /// Substitutes placeholders, validates, and queues one document (following a Location).
+        private mutating func admit(_ body: JSONValue, file: String, line: Int) {
+            if body.isNull { return }
+            guard case .object(let object) = body else {
+                if folderMode {
+                    skipped.append("\(file):\(line): not a catalog entity (a \(body.typeName))")
+                } else {
+                    problems.append(DescriptorProblem(file: file, line: line, reason: .notAMapping(found: body.typeName)))
+                }
+                return
+            }
+            let apiVersion = object["apiVersion"]?.stringValue
+            let kind = object["kind"]?.stringValue
+            if folderMode, !Self.isCandidate(apiVersion: apiVersion, kind: kind) {
+                let what = apiVersion == nil || kind == nil ? "no apiVersion and kind" : "apiVersion \(apiVersion ?? "")"
+                skipped.append("\(file):\(line): not a catalog entity (\(what))")
+                return
+            }
+            let written = Self.writtenRef(object)
+            let substituted: JSONValue
+            do {
+                substituted = try placeholders.substitute(body, file: file)
+            } catch {
+                problems.append(DescriptorProblem(file: file, line: line, entity: written, reason: .placeholder(error.message)))
+                return
+            }
+            guard case .object(let entity) = substituted else { return }
+            if let violation = EntityValidator.violation(in: entity) {
+                problems.append(DescriptorProblem(file: file, line: line, entity: written,
+                                                  reason: .invalid(field: violation.field, rule: violation.rule)))
+                return
+            }
+            let descriptor = CatalogDescriptor(body: substituted, location: "file:\(file)", origin: origin, file: file, line: line)
+            candidates.append(descriptor)
+            if kind == "Location", followLocations { follow(descriptor, entity: written) }
+            if kind == "Template" { noteTemplateContent(entity, file: file) }
+        }
+
+        /// Queues the files a Location points at; URL targets are noticed, not fetched.
+        private mutating func follow(_ location: CatalogDescriptor, entity: String?) {
+            let spec = location.body["spec"]
+            var texts: [String] = []
+            if let target = spec?["target"]?.stringValue { texts.append(target) }
+            texts += (spec?["targets"]?.arrayValue ?? []).compactMap(\.stringValue)
+            let optional = spec?["presence"]?.stringValue == "optional"
+            let type = spec?["type"]?.stringValue ?? "file"
+            let folder = URL(fileURLWithPath: location.file).deletingLastPathComponent()
+            for text in texts {
+                func fail(_ reason: String) {
+                    problems.append(DescriptorProblem(file: location.file, line: location.line, entity: entity,
+                                                      reason: .locationTarget(target: text, reason: reason)))
+                }
+                if type != "file" || text.contains("://") {
+                    notices.append("\(location.file):\(location.line): \(entity ?? "Location"): \(type == "file" ? "URL" : type) target \(text) is not fetched by a file: source")
+                    continue
+                }
+                var relative = text
+                if relative.hasPrefix("file:") { relative.removeFirst("file:".count) }
+                let resolved = URL(fileURLWithPath: relative, relativeTo: folder).standardizedFileURL.path
+                if relative.contains(where: { $0 == "*" || $0 == "?" || $0 == "[" }) {
+                    let matches = LocalCatalog.glob(resolved)
+                    if matches.isEmpty, !optional { fail("no file matches \(resolved)") }
+                    for match in matches { queue += LocalCatalog.expand(match, problems: &problems) }
+                    continue
+                }
+                guard FileManager.default.fileExists(atPath: resolved) else {
+                    if !optional { fail("no such file \(resolved)") }
+                    continue
+                }
+                queue += LocalCatalog.expand(resolved, problems: &problems)
+            }
+        }
+
+        /// Records the folders a Template's `fetch:*` steps take their content from.
+        private mutating func noteTemplateContent(_ entity: [String: JSONValue], file: String) {
+            let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
+            for step in entity["spec"]?["steps"]?.arrayValue ?? [] {
+                guard let action = step["action"]?.stringValue, action.hasPrefix("fetch:"),
+                      let url = step["input"]?["url"]?.stringValue, !url.contains("://"), !url.hasPrefix("/")
+                else { continue }
+                templateContent.append(URL(fileURLWithPath: url, relativeTo: folder).standardizedFileURL.path)
+            }
+        }
+
+        /// In a folder, only Backstage's documents are entities: a built-in kind, or an apiVersion
+        /// under `backstage.io`.
+        static func isCandidate(apiVersion: String?, kind: String?) -> Bool {
+            guard let apiVersion, let kind, !apiVersion.isEmpty, !kind.isEmpty else { return false }
+            let group = apiVersion.split(separator: "/").first.map(String.init) ?? ""
+            return EntityValidator.isBuiltinKind(kind) || group == "backstage.io" || group.hasSuffix(".backstage.io")
+        }
+
+        /// Whether a document that does not parse looks like an entity: root-level `apiVersion:`
+        /// and `kind:` lines that pass `isCandidate`.
+        static func mayBeEntity(_ text: String) -> Bool {
+            var apiVersion: String?
+            var kind: String?
+            func value(_ line: Substring, after key: String) -> String {
+                let value = line.dropFirst(key.count).split(separator: "#").first ?? ""
+                return value.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"'"))
+            }
+            for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+                if line.hasPrefix("apiVersion:") { apiVersion = value(line, after: "apiVersion:") }
+                if line.hasPrefix("kind:") { kind = value(line, after: "kind:") }
+            }
+            return isCandidate(apiVersion: apiVersion, kind: kind)
+        }
+
+        static func writtenRef(_ object: [String: JSONValue]) -> String? {
+            guard let kind = object["kind"]?.stringValue, let name = object["metadata"]?["name"]?.stringValue else { return nil }
+            let namespace = object["metadata"]?["namespace"]?.stringValue ?? "default"
+            return "\(kind.lowercased()):\(namespace)/\(name)"
+        }
+
+        static func yamlMessage(_ error: YAMLError) -> String {
+            error.column > 0 ? "\(error.message) (column \(error.column))" : error.message
+        }
     }
 
     // MARK: - Files
 
     /// The identity of a file for cycle detection: its absolute path with symlinks resolved.
-    private static func identity(of file: String) -> String {
+    static func identity(of file: String) -> String {
         URL(fileURLWithPath: file).resolvingSymlinksInPath().path
     }
 
@@ -116,8 +329,8 @@ public struct LocalCatalog: Sendable {
     }
 
     /// Every `*.yaml`/`*.yml` file under `folder`, sorted by path; hidden entries are skipped and
-    /// symlinked folders are entered once.
-    static func yamlFiles(in folder: String) throws(LocalCatalogError) -> [String] {
+    /// symlinked folders are entered once. A folder that can't be listed is a problem.
+    static func yamlFiles(in folder: String, problems: inout [DescriptorProblem]) -> [String] {
         var files: [String] = []
         var seenFolders: Set<String> = []
         var pending = [folder]
@@ -127,7 +340,8 @@ public struct LocalCatalog: Sendable {
             do {
                 names = try FileManager.default.contentsOfDirectory(atPath: current)
             } catch {
-                throw .unreadable(file: current, reason: "cannot list folder (\(error.localizedDescription))")
+                problems.append(DescriptorProblem(file: current, line: 0, reason: .unreadable("cannot list folder (\(error.localizedDescription))")))
+                continue
             }
             for name in names where !name.hasPrefix(".") {
                 let child = current == "/" ? "/\(name)" : "\(current)/\(name)"
@@ -136,77 +350,24 @@ public struct LocalCatalog: Sendable {
                 if exists, isDirectory.boolValue {
                     pending.append(child)
                 } else if isYAMLName(name) {
-                    files.append(child)  // a dangling symlink is kept: reading it reports the error
+                    files.append(child)  // a dangling symlink is kept: reading it reports the problem
                 }
             }
         }
         return files.sorted()
     }
 
-    /// The files a Location descriptor points at, resolved against its file's folder.
-    private static func targets(of location: CatalogDescriptor) throws(LocalCatalogError) -> [String] {
-        let spec = location.body["spec"]
-        var texts: [String] = []
-        if let target = spec?["target"], !target.isNull {
-            guard let text = target.stringValue else {
-                throw .locationTarget(file: location.file, document: location.document, line: location.line,
-                                      target: "spec.target", reason: "must be a string, found \(target.typeName)")
-            }
-            texts.append(text)
-        }
-        if let targets = spec?["targets"], !targets.isNull {
-            guard let items = targets.arrayValue else {
-                throw .locationTarget(file: location.file, document: location.document, line: location.line,
-                                      target: "spec.targets", reason: "must be a list of strings, found \(targets.typeName)")
-            }
-            for item in items {
-                guard let text = item.stringValue else {
-                    throw .locationTarget(file: location.file, document: location.document, line: location.line,
-                                          target: "spec.targets", reason: "must be a list of strings, found a \(item.typeName)")
-                }
-                texts.append(text)
-            }
-        }
-        let optional = spec?["presence"]?.stringValue == "optional"
-        let folder = URL(fileURLWithPath: location.file).deletingLastPathComponent()
-        var files: [String] = []
-        for text in texts {
-            func fail(_ reason: String) -> LocalCatalogError {
-                .locationTarget(file: location.file, document: location.document, line: location.line,
-                                target: text, reason: reason)
-            }
-            if text.contains("://") {
-                throw fail("remote targets cannot be followed by a local catalog")
-            }
-            var relative = text
-            if relative.hasPrefix("file:") { relative.removeFirst("file:".count) }
-            let resolved = URL(fileURLWithPath: relative, relativeTo: folder).standardizedFileURL.path
-            if relative.contains(where: { $0 == "*" || $0 == "?" || $0 == "[" }) {
-                for match in glob(resolved) {
-                    files.append(contentsOf: try expand(match))
-                }
-                continue
-            }
-            guard FileManager.default.fileExists(atPath: resolved) else {
-                if optional { continue }
-                throw fail("no such file \(resolved)")
-            }
-            files.append(contentsOf: try expand(resolved))
-        }
-        return files
-    }
-
     /// A folder target stands for its YAML files; a file target for itself.
-    private static func expand(_ path: String) throws(LocalCatalogError) -> [String] {
+    static func expand(_ path: String, problems: inout [DescriptorProblem]) -> [String] {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            return try yamlFiles(in: path)
+            return yamlFiles(in: path, problems: &problems)
         }
         return [path]
     }
 
     /// Matches an absolute path whose components may hold `fnmatch` patterns; sorted.
-    private static func glob(_ pattern: String) -> [String] {
+    static func glob(_ pattern: String) -> [String] {
         var current = ["/"]
         for component in pattern.split(separator: "/").map(String.init) {
             var next: [String] = []

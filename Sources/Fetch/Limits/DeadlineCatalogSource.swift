@@ -24,6 +24,7 @@ public class DeadlineCatalogSource: CatalogSource {
 
     public var sourceDescription: String { base.sourceDescription }
     public var stats: SourceStats { base.stats }
+    public var descriptorReport: DescriptorReport { base.descriptorReport }
 
     public func walk(kind: String, onPage: (EntityPage) throws -> Void) throws {
         try bounded {

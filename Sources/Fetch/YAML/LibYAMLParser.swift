@@ -22,10 +22,14 @@ final class LibYAMLParser {
     private let input: UnsafeMutablePointer<UInt8>
     private let inputCount: Int
     private let file: String
+    /// Lines before the input in its file (the input is one document cut out of a stream).
+    private let lineOffset: Int
 
     /// Copies `bytes` and prepares a parser over them. Traps only when libyaml cannot allocate.
-    init(bytes: [UInt8], file: String) {
+    /// - Parameter lineOffset: added to every reported line, for input that starts mid-file.
+    init(bytes: [UInt8], file: String, lineOffset: Int = 0) {
         self.file = file
+        self.lineOffset = lineOffset
         inputCount = bytes.count
         let input = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count, 1))
         bytes.withUnsafeBufferPointer { buffer in
@@ -54,7 +58,7 @@ final class LibYAMLParser {
         var raw = yaml_event_t()
         guard yaml_parser_parse(parser, &raw) == 1 else { throw currentError() }
         defer { yaml_event_delete(&raw) }
-        let line = Int(raw.start_mark.line) + 1
+        let line = Int(raw.start_mark.line) + 1 + lineOffset
         let column = Int(raw.start_mark.column) + 1
         let event: Event
         switch raw.type {
@@ -105,13 +109,13 @@ final class LibYAMLParser {
             let (line, column) = position(ofOffset: state.problem_offset)
             var message = problem
             if state.problem_value != -1 { message += " (byte 0x\(String(state.problem_value, radix: 16)))" }
-            return YAMLError(file: file, line: line, column: column, message: message)
+            return YAMLError(file: file, line: line + lineOffset, column: column, message: message)
         default:
             var message = problem
             if let context = state.context.map({ String(cString: $0) }) {
-                message += " (\(context) at line \(state.context_mark.line + 1), column \(state.context_mark.column + 1))"
+                message += " (\(context) at line \(Int(state.context_mark.line) + 1 + lineOffset), column \(state.context_mark.column + 1))"
             }
-            return YAMLError(file: file, line: Int(state.problem_mark.line) + 1,
+            return YAMLError(file: file, line: Int(state.problem_mark.line) + 1 + lineOffset,
                              column: Int(state.problem_mark.column) + 1, message: message)
         }
     }

@@ -29,7 +29,8 @@ public struct YAMLLimits: Sendable {
 /// Loads YAML streams into `YAMLNode` trees with libyaml's event API.
 ///
 /// Supported: every YAML 1.1/1.2 syntax libyaml reads, multi-document streams, anchors and
-/// aliases (bounded by `YAMLLimits`). Refused with a positioned `YAMLError`: duplicate keys in a
+/// aliases (bounded by `YAMLLimits`), and surrogate-pair escapes in double-quoted scalars as JSON
+/// writes them (`"\ud83d\ude80"`). Refused with a positioned `YAMLError`: duplicate keys in a
 /// mapping, merge keys (`<<`), undefined or recursive aliases, nesting deeper than the limit.
 public enum YAML {
     /// Parses every document of a YAML stream. An empty stream gives no documents; an empty
@@ -45,8 +46,7 @@ public enum YAML {
     public static func parseDocuments(bytes: [UInt8], file: String, limits: YAMLLimits = .default)
         throws(YAMLError) -> [YAMLNode]
     {
-        var builder = YAMLTreeBuilder(parser: LibYAMLParser(bytes: bytes, file: file), file: file, limits: limits)
-        return try builder.run()
+        try parse(bytes, file: file, lineOffset: 0, limits: limits)
     }
 
     /// Reads a file and parses every document in it; errors are reported against `path`.

@@ -27,12 +27,18 @@ public struct DeletePolicy: Sendable {
     /// - Parameters:
     ///   - incompleteKinds: kinds whose walk did not complete this run.
     ///   - selectorErrors: how many selector evaluations failed this run.
+    ///   - descriptorProblems: descriptor files or documents the source could not read this run
+    ///     (their entities can't be told from deleted ones).
     public func decide(_ deletes: [PlannedDelete], owned: Int, incompleteKinds: [String], selectorErrors: Int,
-                       isRelationTarget: (String) throws -> Bool) rethrows -> Decision {
+                       descriptorProblems: Int = 0, isRelationTarget: (String) throws -> Bool) rethrows -> Decision {
         var decision = Decision()
         guard !deletes.isEmpty else { return decision }
         if !incompleteKinds.isEmpty {
             decision.skippedBecause = "the walk of \(incompleteKinds.joined(separator: ", ")) did not complete"
+            return decision
+        }
+        if descriptorProblems > 0 {
+            decision.skippedBecause = "\(descriptorProblems) descriptor\(descriptorProblems == 1 ? "" : "s") could not be read"
             return decision
         }
         if selectorErrors > 0 {

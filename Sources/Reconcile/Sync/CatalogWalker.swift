@@ -9,6 +9,9 @@ enum WalkMessage: Sendable {
     /// Mirrored entries (index positions) a scan found unchanged (uid and etag as mirrored).
     case unchanged(kind: String, [Int32])
     case warning(String)
+    /// What the source could not read (sent by each thread before its kind's `finished`; the same
+    /// report when threads share a source).
+    case descriptors(DescriptorReport)
     case event(SyncEvent)
     case finished(KindOutcome)
 }
@@ -118,6 +121,8 @@ final class CatalogWalker: @unchecked Sendable {
                 mode = .full
                 fetched = try full(plan.kind, source: source)
             }
+            let report = source.descriptorReport
+            if !report.isEmpty { queue.put(.descriptors(report)) }
             return KindOutcome(kind: plan.kind, complete: true, fetched: fetched, error: nil, mode: mode)
         } catch {
             return KindOutcome(kind: plan.kind, complete: false, fetched: fetched, error: "\(error)", mode: mode)

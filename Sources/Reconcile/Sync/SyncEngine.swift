@@ -14,6 +14,10 @@ public enum SyncEvent: Sendable {
     case kindFinished(KindOutcome)
     case pushProgress(done: Int)
     case warning(String)
+    /// Worth telling once, not a problem (a URL Location target a `file:` source does not fetch).
+    case notice(String)
+    /// Detail for `--log-level debug` (a document that is not an entity).
+    case detail(String)
     /// The run's id (not for `diff`, whose run is rolled back), for log lines.
     case runStarted(Int)
     /// Port entities the push is about to send (upserts and deletes), for an ETA.
@@ -96,6 +100,8 @@ public struct SyncReport: Sendable {
     public var port: PortReport
     public var warnings: [String]
     public var error: String?
+    /// Descriptor files and documents the source could not read (a `file:` source), all of them.
+    public var descriptorProblems: [DescriptorProblem] = []
     public var sourceStats: SourceStats
     /// Seconds spent per stage (walk, map, plan, commit, push): where a run's time went.
     public var seconds: [String: Double] = [:]
@@ -155,6 +161,7 @@ public final class SyncEngine {
             seconds[stage, default: 0] += now.timeIntervalSince(clock)
             clock = now
         }
+        var descriptors = DescriptorReport()
         let report: SyncReport
         do {
             try walker.run(try plans(options, index: index)) { message in
@@ -167,11 +174,21 @@ public final class SyncEngine {
                     writer.recordUnchanged(positions)
                 case .warning(let text):
                     warn(text)
+                case .descriptors(let report):
+                    guard descriptors.isEmpty else { break }
+                    descriptors = report
+                    for line in report.skipped { onEvent(.detail("skipped \(line)")) }
+                    for line in report.notices { onEvent(.notice(line)) }
+                    for problem in report.problems { warn("descriptor \(problem)") }
                 case .event(let event):
                     onEvent(event)
                 case .finished(let outcome):
                     outcomes.append(outcome)
-                    try writer.finishKind(outcome)
+                    // Entities of a file that could not be read can't be told from deleted ones.
+                    try writer.finishKind(outcome, withholdingDeletes: !descriptors.problems.isEmpty)
+                    if outcome.complete, outcome.fetched == 0 {
+                        onEvent(.notice("kind \(outcome.kind): the source has no entities of this kind"))
+                    }
                     onEvent(.kindFinished(outcome))
                 }
             }
@@ -186,8 +203,14 @@ public final class SyncEngine {
             lap("map")
 
             let incomplete = outcomes.filter { !$0.complete }
-            let status: RunStatus = incomplete.isEmpty ? .succeeded : (incomplete.count == outcomes.count ? .failed : .partial)
-            let error = incomplete.isEmpty ? nil : incomplete.map { "\($0.kind): \($0.error ?? "incomplete")" }.joined(separator: "; ")
+            var status: RunStatus = incomplete.isEmpty ? .succeeded : (incomplete.count == outcomes.count ? .failed : .partial)
+            var errors = incomplete.map { "\($0.kind): \($0.error ?? "incomplete")" }
+            if let first = descriptors.problems.first {
+                if status == .succeeded { status = .partial }
+                let count = descriptors.problems.count
+                errors.append("\(count) descriptor problem\(count == 1 ? "" : "s"), e.g. \(first)")
+            }
+            let error = errors.isEmpty ? nil : errors.joined(separator: "; ")
             let ledger = Ledger(store: store)
             let policy = DeletePolicy(threshold: mapping.config.entityDeletionThreshold,
                                       createMissingRelatedEntities: mapping.config.createMissingRelatedEntities,
@@ -195,6 +218,7 @@ public final class SyncEngine {
             let decision = try policy.decide(try ledger.plannedDeletes(), owned: try ledger.ownedCount(),
                                              incompleteKinds: incomplete.map(\.kind),
                                              selectorErrors: summary.selectorErrors.count,
+                                             descriptorProblems: descriptors.problems.count,
                                              isRelationTarget: { try ledger.isRelationTarget($0) })
             var port = PortReport()
             port.skipped = options.port == nil || options.dryRun
@@ -214,7 +238,7 @@ public final class SyncEngine {
                                            counts: writer.differ.counts, kinds: outcomes,
                                            changes: options.dryRun ? try writer.changes() : [],
                                            mapping: summary, port: port, warnings: [], error: error,
-                                           sourceStats: walker.sourceStats)
+                                           descriptorProblems: descriptors.problems, sourceStats: walker.sourceStats)
             lap("plan")
             if options.dryRun {
                 // Read before the rollback takes this walk's new bodies away.

@@ -75,15 +75,16 @@ public final class SnapshotWriter {
     }
 
     /// Ends one kind's walk: a complete walk deletes what it didn't see; an incomplete one
-    /// deletes nothing.
+    /// deletes nothing, and neither does one `withholdingDeletes` (the source could not read part
+    /// of the catalog, so unseen entities may still exist: they keep their last version).
     @discardableResult
-    public func finishKind(_ outcome: KindOutcome) throws(DatabaseError) -> [EntityChange] {
+    public func finishKind(_ outcome: KindOutcome, withholdingDeletes: Bool = false) throws(DatabaseError) -> [EntityChange] {
         let kind = outcome.kind.lowercased()
         try db.run("INSERT OR REPLACE INTO run_kinds (run_id, kind, complete, fetched, error, mode) VALUES (?, ?, ?, ?, ?, ?)",
                    [.int(runID), .text(kind), .int(outcome.complete ? 1 : 0), .int(outcome.fetched),
                     .optionalText(outcome.error), .text(outcome.mode.rawValue)])
         var deletions: [EntityChange] = []
-        if outcome.complete {
+        if outcome.complete, !withholdingDeletes {
             deletions = differ.deletions(ofKind: kind)
             for deletion in deletions {
                 try db.run("DELETE FROM entities WHERE ref = ?", [.text(deletion.ref)])

@@ -28,7 +28,8 @@ let walkDiscussion = """
     Environment: BACKSTAGE_URL, BACKSTAGE_TOKEN (or BACKSTAGE_TOKEN_FILE), MIRROR_DB, MIRROR_MAPPING,
     PORT_BASE_URL, PORT_CLIENT_ID, PORT_CLIENT_SECRET (or *_FILE). Without Port credentials a sync is
     mirror-only: it maps and records the plan, and the first sync with credentials pushes it.
-    Exit status: 0 succeeded, 3 partial (some kind did not complete: no deletes for it),
+    Exit status: 0 succeeded, 3 partial (some kind did not complete: no deletes for it; or some
+    descriptor of a file: source could not be read: no deletes),
     1 failed, 2 usage or configuration error, 4 database unusable,
     5 another sync holds the database lock (sync --wait waits for it, up to --timeout; diff never waits:
     it works on a private copy of the last committed state).
@@ -100,8 +101,9 @@ enum Walk {
         let retry = limits.bounding(RetryPolicy())
         var description = url
         while description.hasSuffix("/") { description.removeLast() }
+        let open = catalogSourceOpener(url: url, token: token, pageSize: pageSize, transport: transport, retry: retry)
         let source = SourceFactory(description: description, incremental: !isLocalCatalogURL(url)) {
-            limits.bounding(try openCatalogSource(url: url, token: token, pageSize: pageSize, transport: transport, retry: retry))
+            limits.bounding(try open())
         }
         var options = SyncOptions(kinds: configuration.kinds.isEmpty ? mapping.kinds : configuration.kinds)
         options.fullWalk = arguments.flag("full")
@@ -135,6 +137,12 @@ enum Walk {
         object["run"] = report.run.map { .number(Double($0)) } ?? .null
         object["seconds"] = .object(report.seconds.mapValues { .number(($0 * 1000).rounded() / 1000) })
         if let error = report.error { object["error"] = .string(error) }
+        if !report.descriptorProblems.isEmpty {
+            object["descriptorProblems"] = .array(report.descriptorProblems.map { problem in
+                ["file": .string(problem.file), "line": .number(Double(problem.line)),
+                 "entity": problem.entity.map(JSONValue.string) ?? .null, "message": .string(problem.message)]
+            })
+        }
         object["mapping"] = ["errors": .number(Double(mappingErrors(report.mapping)))]
         if dryRun {
             object["changes"] = .array(report.changes.map { change in
@@ -171,6 +179,10 @@ enum Walk {
         }
         for outcome in report.kinds where !outcome.complete {
             logger.error("error", "kind \(outcome.kind) incomplete, no deletes for it: \(outcome.error ?? "unknown error")")
+        }
+        if !report.descriptorProblems.isEmpty {
+            let count = report.descriptorProblems.count
+            logger.error("error", "\(count) descriptor problem\(count == 1 ? "" : "s") (listed above): their entities keep their last mirrored version; no deletes this run")
         }
         let exit: ExitStatus
         switch report.status {
