@@ -289,20 +289,20 @@ public struct LocalCatalog: Sendable {
             return EntityValidator.isBuiltinKind(kind) || group == "backstage.io" || group.hasSuffix(".backstage.io")
         }
 
-        /// Whether a document that does not parse looks like an entity: root-level `apiVersion:`
-        /// and `kind:` lines that pass `isCandidate`.
+        /// Whether a document that does not parse looks like an entity: `apiVersion` and `kind`
+        /// written as root-level YAML keys or as JSON members, with values that pass `isCandidate`.
         static func mayBeEntity(_ text: String) -> Bool {
-            var apiVersion: String?
-            var kind: String?
-            func value(_ line: Substring, after key: String) -> String {
-                let value = line.dropFirst(key.count).split(separator: "#").first ?? ""
-                return value.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"'"))
+            func value(of key: String) -> String? {
+                for pattern in ["(?m)^\(key)[ \\t]*:[ \\t]*[\"']?([^\"'\\s#]+)", "[\"']\(key)[\"'][ \\t]*:[ \\t]*[\"']([^\"']+)"] {
+                    guard let regex = try? NSRegularExpression(pattern: pattern),
+                          let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+                          let range = Range(match.range(at: 1), in: text)
+                    else { continue }
+                    return String(text[range])
+                }
+                return nil
             }
-            for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
-                if line.hasPrefix("apiVersion:") { apiVersion = value(line, after: "apiVersion:") }
-                if line.hasPrefix("kind:") { kind = value(line, after: "kind:") }
-            }
-            return isCandidate(apiVersion: apiVersion, kind: kind)
+            return isCandidate(apiVersion: value(of: "apiVersion"), kind: value(of: "kind"))
         }
 
         static func writtenRef(_ object: [String: JSONValue]) -> String? {
