@@ -111,7 +111,7 @@ final class AuditSQLEndToEndTests: EndToEndCase {
                 let config = try writeFile("mirrorctl.yaml", try XCTUnwrap(data["mirrorctl.yaml"]?.stringValue))
                 _ = try writeFile("mapping.yaml", try XCTUnwrap(data["mapping.yaml"]?.stringValue))
                 assertStatus(try mirrorctl(["config", "show", "--config", config]), 0)
-                let entity = try writeFile("entity.json", #"{"kind": "Component", "metadata": {"name": "x"}, "spec": {"type": "service"}}"#)
+                let entity = try writeFile("entity.json", #"{"apiVersion": "backstage.io/v1alpha1", "kind": "Component", "metadata": {"name": "x"}, "spec": {"type": "service", "lifecycle": "production", "owner": "team"}}"#)
                 let trial = try mirrorctl(["mapping", "test", "--config", config, "--file", entity, "--json"])
                 assertStatus(trial, 0)
             }

@@ -97,7 +97,7 @@ final class MappingEndToEndTests: EndToEndCase {
         assertStatus(try mirrorctl(["mapping", "test"]), 2)
         assertStatus(try mirrorctl(["mapping", "frobnicate"]), 2)
         // A kind the mapping does not read produces nothing: exit 1.
-        let location = try writeFile("location.json", #"{"kind": "Location", "metadata": {"name": "x"}, "spec": {}}"#)
+        let location = try writeFile("location.json", #"{"apiVersion": "backstage.io/v1alpha1", "kind": "Location", "metadata": {"name": "x"}, "spec": {}}"#)
         let unmapped = try mirrorctl(["mapping", "test", "--file", location])
         assertStatus(unmapped, 1)
         XCTAssertTrue(unmapped.stdout.contains("No resource"), unmapped.stdout)

@@ -83,7 +83,8 @@ public struct LocalCatalog: Sendable {
     }
 
     /// Entities from the documents of one file, processed as a catalog of that file alone (no
-    /// Location is followed): for `mapping test --file`.
+    /// Location is followed): for `mapping test --file`. A document that is an entity as the
+    /// catalog API serves it (it has `relations`) is kept as it is.
     public static func process(file: String) -> LocalCatalogRead {
         let path = URL(fileURLWithPath: file).standardizedFileURL.path
         var walk = Walk(root: path, folderMode: false, followLocations: false)
@@ -105,6 +106,8 @@ public struct LocalCatalog: Sendable {
         /// Walk position of each file, for ordering problems.
         var order: [String: Int] = [:]
         var candidates: [CatalogDescriptor] = []
+        /// Entities as served (with `relations`), kept as they are (single-file processing only).
+        var served: [JSONValue] = []
         var problems: [DescriptorProblem] = []
         var skipped: [String] = []
         var notices: [String] = []
@@ -157,7 +160,7 @@ public struct LocalCatalog: Sendable {
                 let b = (order[right.element.file] ?? Int.max, right.element.line, right.offset)
                 return a < b
             }.map(\.element)
-            result.entities = materialized.entities
+            result.entities = materialized.entities + served
             result.skipped = skipped
             result.notices = notices
             return result
@@ -213,6 +216,10 @@ public struct LocalCatalog: Sendable {
             if folderMode, !Self.isCandidate(apiVersion: apiVersion, kind: kind) {
                 let what = apiVersion == nil || kind == nil ? "no apiVersion and kind" : "apiVersion \(apiVersion ?? "")"
                 skipped.append("\(file):\(line): not a catalog entity (\(what))")
+                return
+            }
+            if !followLocations, object["relations"]?.arrayValue != nil {
+                served.append(body)
                 return
             }
             let written = Self.writtenRef(object)

@@ -18,6 +18,8 @@ public struct EntityTrial: Sendable {
         /// Fields whose expression gave null itself (not a fallback): Ocean logs these too, as
         /// "Unable to find valid data for".
         public let nullFields: [MappingField]
+        /// Fields that gave null and are written to (`MappingField.isOptional`): notes, not warnings.
+        public let optionalNullFields: [MappingField]
     }
 
     public let ref: EntityRef
@@ -33,18 +35,21 @@ public struct EntityTrial: Sendable {
             var multiple: [(MappingField, Int)] = []
             var problems: [String] = []
             var nulls: [MappingField] = []
+            var optionalNulls: [MappingField] = []
             if let entity = result.entity {
                 let warned = Set(result.warnings.map(\.field))
                 let body = entity.body
                 for field in MappingField.all(of: resource) {
                     if let count = result.multipleOutputs[field.path] { multiple.append((field, count)) }
-                    if !warned.contains(field.path), field.value(in: body)?.isNull ?? true { nulls.append(field) }
+                    if !warned.contains(field.path), field.value(in: body)?.isNull ?? true {
+                        if field.isOptional { optionalNulls.append(field) } else { nulls.append(field) }
+                    }
                 }
                 problems = EntityTrial.identifierProblems(entity)
             }
             return Result(resourceIndex: result.resourceIndex, kind: resource.kind, outcome: result.outcome,
                           warnings: result.warnings, multipleOutputs: multiple, identifierProblems: problems,
-                          nullFields: nulls)
+                          nullFields: nulls, optionalNullFields: optionalNulls)
         }
     }
 

@@ -49,6 +49,9 @@ public struct LintReport: Sendable {
     public var entities = 0
     public var resources: [ResourceCounts] = []
     public var findings: [LintFinding] = []
+    /// Always-null fields the mapping writes as optional (`MappingField.isOptional`): worth
+    /// knowing, not a finding.
+    public var notes: [LintFinding] = []
     /// Whether blueprint schemas were known (schema checks ran).
     public var checkedSchemas = false
 }
@@ -193,8 +196,13 @@ public final class MappingLinter {
             }
         }
         var result = report
-        result.findings = order.compactMap { key in tallies[key].map { finding(key, $0) } }
-        result.findings.sort { ($0.resourceIndex, ruleRank($0.rule)) < ($1.resourceIndex, ruleRank($1.rule)) }
+        let all = order.compactMap { key in tallies[key].map { finding(key, $0) } }
+            .sorted { ($0.resourceIndex, ruleRank($0.rule)) < ($1.resourceIndex, ruleRank($1.rule)) }
+        let optional = { (finding: LintFinding) -> Bool in
+            finding.rule == .alwaysNull && MappingField.writesNull(finding.expression ?? "")
+        }
+        result.findings = all.filter { !optional($0) }
+        result.notes = all.filter(optional)
         return result
     }
 

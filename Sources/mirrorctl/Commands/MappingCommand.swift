@@ -7,10 +7,11 @@ import Store
 enum MappingCommand {
     static let spec = CommandSpec(
         name: "mapping", abstract: "Try the mapping on one entity (test) or lint it against the whole mirror (lint).",
-        usage: "mapping test REF | mapping test --file ENTITY.json | mapping lint [--blueprints FILE|builtin|port] [--mapping F] [--db PATH] [--json]",
+        usage: "mapping test REF | mapping test --file DESCRIPTOR [--ref REF] | mapping lint [--blueprints FILE|builtin|port] [--mapping F] [--db PATH] [--json]",
         options: [Configuration.databaseOption,
                   OptionSpec(name: "mapping", value: "FILE", help: "Port app config YAML, or port:INTEGRATION_ID (env MIRROR_MAPPING; default built-in)."),
-                  OptionSpec(name: "file", value: "ENTITY", help: "test: a Backstage entity as JSON or YAML instead of one from the mirror."),
+                  OptionSpec(name: "file", value: "FILE", help: "test: a descriptor file (YAML or JSON, any number of documents) instead of the mirror: processed as a sync would, every entity tried."),
+                  OptionSpec(name: "ref", value: "REF", help: "test --file: try only this entity of the file."),
                   OptionSpec(name: "blueprints", value: "SOURCE", help: "lint: check values against blueprint schemas from a JSON file, 'builtin' or 'port'."),
                   OptionSpec(name: "port-url", value: "URL", help: "Port API base URL (env PORT_BASE_URL), for port: mappings and --blueprints port."),
                   OptionSpec(name: "json", value: nil, help: "Print one JSON object.")],
@@ -18,7 +19,10 @@ enum MappingCommand {
         discussion: """
             test: shows each matching resource's result (identifier, title, blueprint, properties,
             relations), every field that fell back to null, and expressions yielding several outputs
-            (Ocean keeps the first). Exit 0 when some resource produced a Port entity, 1 otherwise.
+            (Ocean keeps the first). --file runs the processing of a file: sync (placeholders,
+            validation, relations) and tries every entity of the file (or --ref one); documents a
+            sync would reject are listed as problems. Exit 0 when every entity tried produced a
+            Port entity and nothing was rejected, 1 otherwise.
             lint: reports many-output expressions, schema mismatches (with --blueprints), relation
             targets the mapping does not produce, identifiers Port would refuse, always-null
             expressions, dropped entities and selector errors. Exit 0 when clean, 1 with findings.
@@ -37,42 +41,52 @@ enum MappingCommand {
     }
 }
 
-/// `mapping test`: one entity, from the mirror or a file.
+/// `mapping test`: one entity from the mirror, or every entity of a descriptor file.
 enum MappingTestAction {
     static func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitStatus {
         let configuration = try Configuration.load(arguments, environment: context.environment)
-        let (entity, ref, origin) = try loadEntity(arguments, configuration: configuration)
+        let (entities, problems, origin) = try loadEntities(arguments, configuration: configuration)
         let mapping = try loadMapping(configuration.mappingPath, configuration: configuration)
-        let trial = EntityTrial(entity: entity, ref: ref, mapping: mapping)
+        let trials = entities.map { EntityTrial(entity: $0.entity, ref: $0.ref, mapping: mapping) }
         if arguments.flag("json") {
-            context.console.json(json(trial, origin: origin, mapping: mapping))
+            if trials.count == 1, problems.isEmpty {
+                context.console.json(json(trials[0], origin: origin, mapping: mapping))
+            } else {
+                context.console.json(["from": .string(origin), "mapping": .string(mapping.origin),
+                                      "entities": .array(trials.map { json($0, origin: origin, mapping: mapping) }),
+                                      "problems": .array(problems.map { .string($0.description) })])
+            }
         } else {
-            context.console.print(text(trial, origin: origin, mapping: mapping))
+            let texts = trials.map { text($0, origin: origin, mapping: mapping) }
+            let listed = problems.map { "problem: \($0) (not mirrored)" }
+            context.console.print((texts + (listed.isEmpty ? [] : [listed.joined(separator: "\n")])).joined(separator: "\n\n"))
         }
-        return trial.producedEntity ? .success : .failed
+        return problems.isEmpty && !trials.isEmpty && trials.allSatisfy(\.producedEntity) ? .success : .failed
     }
 
-    private static func loadEntity(_ arguments: ParsedArguments, configuration: Configuration) throws -> (JSONValue, EntityRef, String) {
+    /// The entities to try, the descriptor problems met on the way, and where they came from.
+    private static func loadEntities(_ arguments: ParsedArguments, configuration: Configuration) throws
+        -> ([(entity: JSONValue, ref: EntityRef)], [DescriptorProblem], String)
+    {
         if let path = arguments.value("file") {
             guard arguments.positionals.count == 1 else { throw UsageError("give either REF or --file, not both", spec: MappingCommand.spec) }
-            guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("--file \(path): cannot read the file") }
-            let text = String(decoding: data, as: UTF8.self)
-            let entity: JSONValue
-            if let parsed = try? CanonicalJSON.parse(text) {
-                entity = parsed
-            } else {
-                do {
-                    guard let document = try YAML.parseDocuments(text, file: path).first else { throw UsageError("--file \(path): empty file") }
-                    entity = try document.toJSON()
-                } catch let error as YAMLError {
-                    throw UsageError("--file \(path): neither JSON nor YAML: \(error)")
+            guard FileManager.default.isReadableFile(atPath: path) else { throw UsageError("--file \(path): cannot read the file") }
+            // The same processing as a sync of this file: placeholders, validation, relations.
+            let read = LocalCatalog.process(file: path)
+            var entities = read.entities.compactMap { entity in EntityRef(entity: entity).map { (entity: entity, ref: $0) } }
+            if let wanted = arguments.value("ref") {
+                let ref = try parseRef(wanted)
+                entities = entities.filter { $0.ref == ref }
+                guard !entities.isEmpty else {
+                    throw UsageError("--file \(path): no entity \(ref) (found: \(read.entities.compactMap { EntityRef(entity: $0)?.description }.joined(separator: ", ")))")
                 }
+                return (entities, [], path)
             }
-            guard entity.objectValue != nil else { throw UsageError("--file \(path): the entity must be a JSON object") }
-            guard let ref = EntityRef(entity: entity) else {
-                throw UsageError("--file \(path): the entity needs kind and metadata.name (metadata.namespace defaults to default)")
+            guard !entities.isEmpty else {
+                let why = read.problems.isEmpty ? "no entity in the file" : read.problems.map(\.description).joined(separator: "\n")
+                throw UsageError("--file \(path): \(why)")
             }
-            return (entity, ref, path)
+            return (entities, read.problems, path)
         }
         guard arguments.positionals.count == 2 else {
             throw UsageError("'mapping test' needs an entity REF or --file ENTITY.json", spec: MappingCommand.spec)
@@ -83,7 +97,7 @@ enum MappingTestAction {
             throw EntityNotFound(message: "\(ref) is not in the mirror \(configuration.databasePath) (see 'mirrorctl runs'; or pass --file)")
         }
         guard let entity = try? CanonicalJSON.parse(body) else { throw EntityNotFound(message: "\(ref): the stored body is not JSON") }
-        return (entity, ref, "mirror \(configuration.databasePath)")
+        return ([(entity, ref)], [], "mirror \(configuration.databasePath)")
     }
 
     static func json(_ trial: EntityTrial, origin: String, mapping: LoadedMapping) -> JSONValue {
@@ -96,6 +110,9 @@ enum MappingTestAction {
                      ["field": .string(warning.field), "expression": .string(warning.expression), "message": .string(warning.message)]
                  } + result.nullFields.map { field in
                      ["field": .string(field.path), "expression": .string(field.expression.text), "message": "null"]
+                 }),
+                 "notes": .array(result.optionalNullFields.map { field in
+                     ["field": .string(field.path), "expression": .string(field.expression.text), "message": "null (optional)"]
                  }),
                  "multipleOutputs": .array(result.multipleOutputs.map { item in
                      ["field": .string(item.field.path), "expression": .string(item.field.expression.text),
@@ -136,6 +153,9 @@ enum MappingTestAction {
             }
             for field in result.nullFields {
                 lines.append("  warning: \(field.path): `\(field.expression.text)` gave null (sent as null)")
+            }
+            for field in result.optionalNullFields {
+                lines.append("  note: \(field.path): `\(field.expression.text)` gave null (optional)")
             }
             for item in result.multipleOutputs {
                 lines.append("  warning: \(item.field.path): `\(item.field.expression.text)` yields \(item.outputs) outputs; only the first is kept (wrap it in [...])")
@@ -244,6 +264,10 @@ enum MappingLintAction {
               "mapped": .number(Double(counts.mapped)), "filtered": .number(Double(counts.filtered)),
               "dropped": .number(Double(counts.dropped)), "selectorErrors": .number(Double(counts.selectorErrors))]
          }),
+         "notes": .array(report.notes.map { note in
+             ["rule": .string(note.rule.rawValue), "resource": .number(Double(note.resourceIndex)), "kind": .string(note.kind),
+              "field": note.field.map(JSONValue.string) ?? .null, "message": .string(note.message)]
+         }),
          "findings": .array(report.findings.map { finding in
              ["rule": .string(finding.rule.rawValue), "resource": .number(Double(finding.resourceIndex)),
               "kind": .string(finding.kind), "field": finding.field.map(JSONValue.string) ?? .null,
@@ -263,6 +287,9 @@ enum MappingLintAction {
             if let expression = finding.expression, finding.rule != .dropped { lines.append("    expression: \(expression)") }
             if !finding.examples.isEmpty { lines.append("    e.g. \(finding.examples.joined(separator: "; "))") }
             if let suggestion = finding.suggestion { lines.append("    fix: \(suggestion)") }
+        }
+        for note in report.notes {
+            lines.append("note: resources[\(note.resourceIndex)] (\(note.kind)) \(note.field ?? ""): \(note.message), as written (optional)")
         }
         let resources = report.resources.enumerated().map { index, counts in
             "resources[\(index)] \(counts.kind): \(counts.mapped) mapped, \(counts.filtered) filtered, \(counts.dropped) dropped"
