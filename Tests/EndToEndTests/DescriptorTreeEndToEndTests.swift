@@ -30,6 +30,8 @@ final class DescriptorTreeEndToEndTests: EndToEndCase {
     private func path(_ name: String) -> String { repoPath + "/" + name }
 
     private func buildTree() throws {
+        // A checkout: `/` in placeholders means its root, wherever the descriptor is.
+        try put(".git/HEAD", "ref: refs/heads/main\n")
         try put("catalog-info.yaml", """
             apiVersion: backstage.io/v1alpha1
             kind: Location
@@ -434,5 +436,80 @@ final class DescriptorTreeEndToEndTests: EndToEndCase {
         let after = try mirrored()
         XCTAssertNil(after["component:default/shipping"])
         XCTAssertNotNil(after["component:default/payments"])
+    }
+
+    func testMappingTestFileRunsTheSameProcessingOnEveryDocument() throws {
+        // Both documents of the file, with their relations and the placeholder substituted.
+        let both = try mirrorctl(["mapping", "test", "--file", path("services/orders/catalog-info.yaml"), "--json"])
+        assertStatus(both, 0)
+        let tried = both.json?["entities"]?.arrayValue ?? []
+        XCTAssertEqual(tried.compactMap { $0["ref"]?.stringValue }, ["component:default/orders", "api:default/orders-api"])
+        let component = try XCTUnwrap(tried.first?["results"]?.arrayValue?.first)
+        XCTAssertEqual(component[path: ["entity", "relations", "providesApis"]], ["api:default/orders-api"])
+        XCTAssertEqual(component[path: ["entity", "relations", "owningGroup"]], "group:default/team-a")
+        let api = try XCTUnwrap(tried.last?["results"]?.arrayValue?.first)
+        XCTAssertEqual(api[path: ["entity", "properties", "definition"]], "openapi: 3.0.3\ninfo:\n  title: Orders\n  version: 1.0.0\npaths: {}\n")
+        // definitionGRPC and definitionGraphQL are optional: notes, not warnings.
+        let notes = Set((api["notes"]?.arrayValue ?? []).compactMap { $0["field"]?.stringValue })
+        XCTAssertTrue(notes.isSuperset(of: ["properties.definitionGRPC", "properties.definitionGraphQL"]), "\(notes)")
+        let warned = Set((api["warnings"]?.arrayValue ?? []).compactMap { $0["field"]?.stringValue })
+        XCTAssertFalse(warned.contains("properties.definitionGRPC"), "\(warned)")
+
+        // --ref picks one; the output is the single-entity shape.
+        let one = try mirrorctl(["mapping", "test", "--file", path("services/orders/catalog-info.yaml"), "--ref", "api:default/orders-api", "--json"])
+        assertStatus(one, 0)
+        XCTAssertEqual(one.json?["ref"], "api:default/orders-api")
+
+        // A document a sync would reject is listed, the others are still tried: exit 1.
+        let mixed = try mirrorctl(["mapping", "test", "--file", path("services/broken/catalog-info.yaml")])
+        assertStatus(mixed, 1)
+        XCTAssertTrue(mixed.stdout.contains("component:default/broken-ok"), mixed.stdout)
+        XCTAssertTrue(mixed.stdout.contains("problem: \(path("services/broken/catalog-info.yaml")):17: YAML error"), mixed.stdout)
+        // Nothing usable at all: a usage error naming every problem.
+        let none = try mirrorctl(["mapping", "test", "--file", path("services/bad-name/catalog-info.yaml")])
+        assertStatus(none, 2)
+        XCTAssertTrue(none.stderr.contains("metadata.name \"my service\" is not valid"), none.stderr)
+        XCTAssertTrue(none.stderr.contains("kind \"component\" is not recognized"), none.stderr)
+    }
+
+    func testJSONAPIDefinitionFillsTheBuiltinMappingsOpenAPIField() throws {
+        try put("services/orders/openapi.json", "{\"openapi\": \"3.0.3\", \"paths\": {}}\n")
+        try put("services/orders/catalog-info.yaml", """
+            apiVersion: backstage.io/v1alpha1
+            kind: API
+            metadata:
+              name: orders-api
+            spec:
+              type: openapi
+              lifecycle: production
+              owner: team-a
+              definition:
+                $text: ./openapi.json
+
+            """)
+        let result = try mirrorctl(["mapping", "test", "--file", path("services/orders/catalog-info.yaml"), "--json"])
+        assertStatus(result, 0)
+        let properties = result.json?["results"]?.arrayValue?.first?[path: ["entity", "properties"]]
+        XCTAssertEqual(properties?["definitionOpenAPI"], ["openapi": "3.0.3", "paths": [:]])
+        XCTAssertEqual(properties?["definitionAsyncAPI"], .null)
+    }
+
+    func testAKindWithNoEntitiesGetsOneNotice() throws {
+        let result = try mirrorctl(["sync", "--backstage-url", "file:" + repoPath, "--kind", "domain", "--kind", "component"])
+        XCTAssertEqual(result.stderr.components(separatedBy: "kind domain: the source has no entities of this kind").count - 1, 1, result.stderr)
+        XCTAssertFalse(result.stderr.contains("kind component: the source has no entities"), result.stderr)
+    }
+
+    func testLintOfTheBuiltinMappingNotesOptionalNullsWithoutFailing() throws {
+        for name in ["services/bad-name/catalog-info.yaml", "services/broken/catalog-info.yaml", "services/shipping/catalog-info.yaml"] {
+            try FileManager.default.removeItem(at: repo.appendingPathComponent(name))
+        }
+        _ = try sync("file:" + repoPath)
+        let lint = try mirrorctl(["mapping", "lint", "--json"])
+        let findings = (lint.json?["findings"]?.arrayValue ?? []).map { "\($0["rule"]?.stringValue ?? "") \($0["field"]?.stringValue ?? "")" }
+        XCTAssertFalse(findings.contains("always-null properties.definitionGRPC"), "\(findings)")
+        let notes = (lint.json?["notes"]?.arrayValue ?? []).compactMap { $0["field"]?.stringValue }
+        XCTAssertTrue(notes.contains("properties.definitionGRPC"), "\(notes)")
+        XCTAssertTrue(lint.stdout.isEmpty == false)
     }
 }

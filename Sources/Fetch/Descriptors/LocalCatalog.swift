@@ -49,7 +49,8 @@ public struct LocalCatalogRead: Sendable {
 /// followed relative to the Location's file (globs allowed); URL targets are not fetched (a
 /// notice); a missing target is a problem of that Location. Every file is read once. Bytes are
 /// decoded as UTF-8 with invalid bytes replaced, a BOM skipped; placeholders are substituted
-/// within the source root (the folder, or the entry file's folder); entities are validated like
+/// within the source root (the folder; for one file, its repository — the nearest folder above
+/// holding `.git` — or else its folder); entities are validated like
 /// Backstage's catalog-model and materialized by `CatalogProcessor` with
 /// `managed-by-location = file:<the file>` and `managed-by-origin-location = file:<PATH>`.
 public struct LocalCatalog: Sendable {
@@ -119,7 +120,7 @@ public struct LocalCatalog: Sendable {
             self.folderMode = folderMode
             self.followLocations = followLocations
             origin = "file:\(root)"
-            placeholders = Placeholders(root: folderMode ? root : URL(fileURLWithPath: root).deletingLastPathComponent().path)
+            placeholders = Placeholders(root: folderMode ? root : LocalCatalog.sourceRoot(ofFile: root))
         }
 
         mutating func run() {
@@ -324,6 +325,18 @@ public struct LocalCatalog: Sendable {
     }
 
     // MARK: - Files
+
+    /// Where an entry file's placeholders may read: its repository (the nearest folder above it
+    /// holding `.git`), else its folder.
+    static func sourceRoot(ofFile file: String) -> String {
+        let folder = URL(fileURLWithPath: file).deletingLastPathComponent().standardizedFileURL
+        var candidate = folder
+        while candidate.path != "/" {
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent(".git").path) { return candidate.path }
+            candidate = candidate.deletingLastPathComponent()
+        }
+        return folder.path
+    }
 
     /// The identity of a file for cycle detection: its absolute path with symlinks resolved.
     static func identity(of file: String) -> String {
