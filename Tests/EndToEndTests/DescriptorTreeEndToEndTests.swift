@@ -29,6 +29,19 @@ final class DescriptorTreeEndToEndTests: EndToEndCase {
 
     private func path(_ name: String) -> String { repoPath + "/" + name }
 
+    /// An API descriptor document whose definition is the `$text` of `definition`.
+    private func api(_ name: String, definition: String, spec: String = "") -> String {
+        "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: \(name)\nspec:\n  type: openapi\n"
+            + "  lifecycle: production\n  owner: team-a\n  definition:\n    $text: \(definition)\n\(spec)"
+    }
+
+    /// A Component descriptor document: 8 lines, so documents joined by `---` start every 9 lines.
+    private func component(_ name: String, kind: String = "Component", lifecycle: String = "production",
+                           owner: String = "team-a", metadata: String = "") -> String {
+        "apiVersion: backstage.io/v1alpha1\nkind: \(kind)\nmetadata:\n  name: \(name)\n\(metadata)spec:\n"
+            + "  type: service\n  lifecycle: \(lifecycle)\n  owner: \(owner)\n"
+    }
+
     private func buildTree() throws {
         // A checkout: `/` in placeholders means its root, wherever the descriptor is.
         try put(".git/HEAD", "ref: refs/heads/main\n")
@@ -93,20 +106,8 @@ final class DescriptorTreeEndToEndTests: EndToEndCase {
               providesApis: [orders-api]
               dependsOn: [resource:orders-db]
             ---
-            apiVersion: backstage.io/v1alpha1
-            kind: API
-            metadata:
-              name: orders-api
-            spec:
-              type: openapi
-              lifecycle: production
-              owner: team-a
-              definition:
-                $text: ./openapi.yaml
-              limits:
-                $json: /services/orders/limits.json
 
-            """)
+            """ + api("orders-api", definition: "./openapi.yaml", spec: "  limits:\n    $json: /services/orders/limits.json\n"))
         try put("services/orders/openapi.yaml", "openapi: 3.0.3\ninfo:\n  title: Orders\n  version: 1.0.0\npaths: {}\n")
         try put("services/orders/limits.json", "{\"rps\": 100}\n")
         try put("services/orders/docs/mkdocs.yml", "site_name: Orders\nnav:\n  - Home: index.md\n")
@@ -135,16 +136,7 @@ final class DescriptorTreeEndToEndTests: EndToEndCase {
               name: legacy
               description: Caf
             """.utf8) + [0xE9] + Array("\nspec:\n  type: service\n  lifecycle: deprecated\n  owner: team-a\n".utf8))
-        try put("services/broken/catalog-info.yaml", """
-            apiVersion: backstage.io/v1alpha1
-            kind: Component
-            metadata:
-              name: broken-ok
-            spec:
-              type: service
-              lifecycle: production
-              owner: team-a
-            ---
+        try put("services/broken/catalog-info.yaml", component("broken-ok") + "---\n" + """
             apiVersion: backstage.io/v1alpha1
             kind: Component
             metadata:
@@ -154,34 +146,9 @@ final class DescriptorTreeEndToEndTests: EndToEndCase {
               owner: team-a
 
             """)
-        try put("services/bad-name/catalog-info.yaml", """
-            apiVersion: backstage.io/v1alpha1
-            kind: Component
-            metadata:
-              name: my service
-            spec:
-              type: service
-              lifecycle: production
-              owner: team-a
-            ---
-            apiVersion: backstage.io/v1alpha1
-            kind: component
-            metadata:
-              name: lower-kind
-            spec:
-              type: service
-              lifecycle: production
-              owner: team-a
-            ---
-            apiVersion: backstage.io/v1alpha1
-            kind: Component
-            metadata:
-              name: two-owners
-            spec:
-              type: service
-              lifecycle: production
-              owner: [team-a, team-b]
-            ---
+        try put("services/bad-name/catalog-info.yaml", [
+            component("my service"), component("lower-kind", kind: "component"), component("two-owners", owner: "[team-a, team-b]"),
+            """
             apiVersion: backstage.io/v1alpha1
             kind: API
             metadata:
@@ -193,28 +160,10 @@ final class DescriptorTreeEndToEndTests: EndToEndCase {
               definition:
                 $text: ../../../outside.txt
 
-            """)
+            """,
+        ].joined(separator: "---\n"))
         try put("../outside.txt", "not for the catalog\n")
-        try put("services/shipping/catalog-info.yaml", """
-            apiVersion: backstage.io/v1alpha1
-            kind: Component
-            metadata:
-              name: shipping
-            spec:
-              type: service
-              lifecycle: experimental
-              owner: team-a
-            ---
-            apiVersion: backstage.io/v1alpha1
-            kind: Component
-            metadata:
-              name: Orders
-            spec:
-              type: website
-              lifecycle: experimental
-              owner: team-a
-
-            """)
+        try put("services/shipping/catalog-info.yaml", component("shipping", lifecycle: "experimental") + "---\n" + component("Orders", lifecycle: "experimental"))
         try put("templates/service/template.yaml", """
             apiVersion: scaffolder.backstage.io/v1beta3
             kind: Template
@@ -360,7 +309,7 @@ final class DescriptorTreeEndToEndTests: EndToEndCase {
         XCTAssertEqual(entities["component:default/legacy"]?[path: ["metadata", "description"]], "Caf\u{FFFD}")
         XCTAssertEqual(entities["group:default/team-a"]?[path: ["metadata", "description"]], "The orders team")
         // The duplicate lost: the first definition in walk order is mirrored.
-        XCTAssertEqual(orders[path: ["spec", "type"]], "service")
+        XCTAssertEqual(orders[path: ["spec", "lifecycle"]], "production")
     }
 
     func testAFailingFileKeepsItsEntitiesAndNothingIsDeletedUntilTheNextCleanRun() throws {
@@ -368,17 +317,7 @@ final class DescriptorTreeEndToEndTests: EndToEndCase {
         for name in ["services/bad-name/catalog-info.yaml", "services/broken/catalog-info.yaml"] {
             try FileManager.default.removeItem(at: repo.appendingPathComponent(name))
         }
-        try put("services/shipping/catalog-info.yaml", """
-            apiVersion: backstage.io/v1alpha1
-            kind: Component
-            metadata:
-              name: shipping
-            spec:
-              type: service
-              lifecycle: experimental
-              owner: team-a
-
-            """)
+        try put("services/shipping/catalog-info.yaml", component("shipping", lifecycle: "experimental"))
         try put("catalog-info.yaml", """
             apiVersion: backstage.io/v1alpha1
             kind: Location
@@ -397,18 +336,7 @@ final class DescriptorTreeEndToEndTests: EndToEndCase {
         // Now payments' file breaks, shipping's file is gone, and legacy changes.
         try put("services/payments/catalog-info.yaml", "{\"apiVersion\": \"backstage.io/v1alpha1\", \"kind\": \"Component\",\n \"metadata\": {\"name\": \"payments\"\n")
         try FileManager.default.removeItem(at: repo.appendingPathComponent("services/shipping"))
-        try put("services/legacy/catalog-info.yaml", """
-            apiVersion: backstage.io/v1alpha1
-            kind: Component
-            metadata:
-              name: legacy
-              description: Now in UTF-8
-            spec:
-              type: service
-              lifecycle: deprecated
-              owner: team-a
-
-            """)
+        try put("services/legacy/catalog-info.yaml", component("legacy", lifecycle: "deprecated", metadata: "  description: Now in UTF-8\n"))
         let partial = try sync("file:" + repoPath)
         assertStatus(partial, 3)
         XCTAssertEqual(partial.json?["status"], "partial")
@@ -474,19 +402,7 @@ final class DescriptorTreeEndToEndTests: EndToEndCase {
 
     func testJSONAPIDefinitionFillsTheBuiltinMappingsOpenAPIField() throws {
         try put("services/orders/openapi.json", "{\"openapi\": \"3.0.3\", \"paths\": {}}\n")
-        try put("services/orders/catalog-info.yaml", """
-            apiVersion: backstage.io/v1alpha1
-            kind: API
-            metadata:
-              name: orders-api
-            spec:
-              type: openapi
-              lifecycle: production
-              owner: team-a
-              definition:
-                $text: ./openapi.json
-
-            """)
+        try put("services/orders/catalog-info.yaml", api("orders-api", definition: "./openapi.json"))
         let result = try mirrorctl(["mapping", "test", "--file", path("services/orders/catalog-info.yaml"), "--json"])
         assertStatus(result, 0)
         let properties = result.json?["results"]?.arrayValue?.first?[path: ["entity", "properties"]]

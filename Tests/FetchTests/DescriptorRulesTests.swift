@@ -5,26 +5,7 @@ import XCTest
 
 /// The rules a `file:` source applies to each document, one at a time: YAML 1.2/JSON text libyaml
 /// alone refuses, per-document isolation, catalog-model validation and placeholders.
-final class DescriptorRulesTests: XCTestCase {
-    private var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("descriptor-rules-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
-
-    @discardableResult
-    private func write(_ name: String, _ text: String) throws -> String {
-        let url = folder.appendingPathComponent(name)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: url)
-        return url.standardizedFileURL.path
-    }
-
+final class DescriptorRulesTests: DescriptorFolderCase {
     // MARK: - YAML
 
     func testSurrogatePairEscapesDecodeAsJSONDoes() throws {
@@ -72,10 +53,9 @@ final class DescriptorRulesTests: XCTestCase {
         return EntityValidator.violation(in: try XCTUnwrap(body.objectValue)).map { "\($0.field) \($0.rule)" }
     }
 
-    private let component = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: svc\nspec:\n  type: service\n  lifecycle: production\n  owner: team\n"
 
     func testValidationFollowsTheCatalogModel() throws {
-        XCTAssertNil(try violation(component))
+        XCTAssertNil(try violation(component + "\n"))
         XCTAssertNil(try violation(component.replacingOccurrences(of: "name: svc", with: "name: Svc_1.x\n  namespace: team-a")))
         XCTAssertEqual(try violation(component.replacingOccurrences(of: "name: svc", with: "name: svc\n  namespace: Team_A")),
                        "metadata.namespace \"Team_A\" is not valid: expected a DNS label (1-63 characters of [a-z0-9] separated by -)")
@@ -86,9 +66,9 @@ final class DescriptorRulesTests: XCTestCase {
                        "apiVersion \"backstage.io/v2 beta\" is not valid: expected [<DNS subdomain>/]<1-63 characters of [a-zA-Z0-9]>")
         XCTAssertEqual(try violation(component.replacingOccurrences(of: "backstage.io/v1alpha1", with: "acme.io/v1")),
                        "apiVersion \"acme.io/v1\" is not valid for kind Component: expected backstage.io/v1alpha1 or backstage.io/v1beta1")
-        XCTAssertEqual(try violation(component + "relations: []\n"),
+        XCTAssertEqual(try violation(component + "\nrelations: []\n"),
                        "relations is not allowed: an entity has only apiVersion, kind, metadata and spec at its root")
-        XCTAssertEqual(try violation(component.replacingOccurrences(of: "  owner: team\n", with: "")),
+        XCTAssertEqual(try violation(component.replacingOccurrences(of: "\n  owner: team", with: "")),
                        "spec.owner is required for kind Component")
         XCTAssertEqual(try violation(component.replacingOccurrences(of: "name: svc", with: "name: svc\n  tags: [Java]")),
                        "metadata.tags[0] \"Java\" is not valid: expected 1-63 characters of [a-z0-9:+#] separated by -")
@@ -96,7 +76,7 @@ final class DescriptorRulesTests: XCTestCase {
                        "metadata.annotations.a must be a string, found number")
         XCTAssertEqual(try violation(component.replacingOccurrences(of: "name: svc", with: "name: svc\n  links: [{url: not a url}]")),
                        "metadata.links[0].url must be a URL")
-        XCTAssertEqual(try violation(component + "  dependsOn: component:a\n"),
+        XCTAssertEqual(try violation(component + "\n  dependsOn: component:a\n"),
                        "spec.dependsOn must be a list of strings for kind Component, found string")
         // An API definition must be a string, as after a $json placeholder it would not be.
         XCTAssertEqual(try violation("apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: a}\nspec: {type: openapi, lifecycle: x, owner: t, definition: {openapi: 3.0.0}}\n"),
@@ -114,15 +94,8 @@ final class DescriptorRulesTests: XCTestCase {
         try write("data.json", #"{"n": 1, "$text": "not re-scanned"}"#)
         try write("data.yaml", "k: v\n")
         try write("two.yaml", "a: 1\n---\nb: 2\n")
-        let file = try write("catalog-info.yaml", """
-            apiVersion: backstage.io/v1alpha1
-            kind: Component
-            metadata:
-              name: svc
-            spec:
-              type: service
-              lifecycle: production
-              owner: team
+        let file = try write("catalog-info.yaml", component + """
+
               readme: {$text: ./docs/readme.md}
               data: {$json: data.json}
               yaml: {$yaml: /data.yaml}

@@ -3,27 +3,7 @@ import Foundation
 import Store
 import XCTest
 
-final class LocalCatalogTests: XCTestCase {
-    private var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("local-catalog-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
-
-    /// Writes `text` to `name` (relative to the temp folder) and returns the absolute path.
-    @discardableResult
-    private func write(_ name: String, _ text: String) throws -> String {
-        let url = folder.appendingPathComponent(name)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try text.write(to: url, atomically: true, encoding: .utf8)
-        return url.standardizedFileURL.path
-    }
-
+final class LocalCatalogTests: DescriptorFolderCase {
     private var examplesPath: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("examples/catalog").path
@@ -49,16 +29,6 @@ final class LocalCatalogTests: XCTestCase {
         }
     }
 
-    private let component = """
-        apiVersion: backstage.io/v1alpha1
-        kind: Component
-        metadata:
-          name: svc
-        spec:
-          type: service
-          lifecycle: production
-          owner: team
-        """
 
     // MARK: - The bundled example catalog
 
