@@ -1,3 +1,4 @@
+import FakeServers
 import Foundation
 import Store
 import XCTest
@@ -313,6 +314,12 @@ final class DescriptorTreeEndToEndTests: EndToEndCase {
     }
 
     func testAFailingFileKeepsItsEntitiesAndNothingIsDeletedUntilTheNextCleanRun() throws {
+        let port = try FakePort.start(clientId: "tree-client", clientSecret: "tree-secret")
+        defer { port.stop() }
+        environment["PORT_BASE_URL"] = port.baseURL
+        environment["PORT_CLIENT_ID"] = "tree-client"
+        environment["PORT_CLIENT_SECRET"] = "tree-secret"
+        assertStatus(try mirrorctl(["blueprints", "apply"]), 0)
         // A clean tree first.
         for name in ["services/bad-name/catalog-info.yaml", "services/broken/catalog-info.yaml"] {
             try FileManager.default.removeItem(at: repo.appendingPathComponent(name))
@@ -332,6 +339,7 @@ final class DescriptorTreeEndToEndTests: EndToEndCase {
         XCTAssertEqual(clean.json?["status"], "succeeded")
         let before = try mirrored()
         XCTAssertNotNil(before["component:default/shipping"])
+        XCTAssertNotNil(port.entity(blueprint: "component", identifier: "component:default/shipping"))
 
         // Now payments' file breaks, shipping's file is gone, and legacy changes.
         try put("services/payments/catalog-info.yaml", "{\"apiVersion\": \"backstage.io/v1alpha1\", \"kind\": \"Component\",\n \"metadata\": {\"name\": \"payments\"\n")
@@ -352,6 +360,9 @@ final class DescriptorTreeEndToEndTests: EndToEndCase {
         XCTAssertEqual(during["component:default/shipping"], before["component:default/shipping"], "deletes are withheld")
         XCTAssertEqual(during["component:default/legacy"]?[path: ["metadata", "description"]], "Now in UTF-8")
         XCTAssertTrue(partial.stderr.contains("no deletes this run"), partial.stderr)
+        XCTAssertEqual(partial.json?[path: ["port", "deleted"]], 0)
+        XCTAssertNotNil(port.entity(blueprint: "component", identifier: "component:default/shipping"), "no Port delete either")
+        XCTAssertEqual(port.entity(blueprint: "component", identifier: "component:default/legacy")?.properties["description"], "Now in UTF-8")
         let runs = try mirrorctl(["runs", "--json"])
         XCTAssertTrue(runs.stdout.contains("1 descriptor problem, e.g. \(path("services/payments/catalog-info.yaml")):3"), runs.stdout)
 
@@ -363,6 +374,8 @@ final class DescriptorTreeEndToEndTests: EndToEndCase {
         XCTAssertEqual(next.json?["source"]?["deleted"], 1)
         let after = try mirrored()
         XCTAssertNil(after["component:default/shipping"])
+        XCTAssertEqual(next.json?[path: ["port", "deleted"]], 1)
+        XCTAssertNil(port.entity(blueprint: "component", identifier: "component:default/shipping"))
         XCTAssertNotNil(after["component:default/payments"])
     }
 
