@@ -199,7 +199,7 @@ final class CatalogProcessorTests: XCTestCase {
         XCTAssertEqual(etag(afterConsumer, "component:default/web"), etag(first, "component:default/web"))
     }
 
-    func testStrictProblemsDropOnlyTheirEntity() {
+    func testProblemsDropOnlyTheirEntity() {
         let notAMapping = processorError([entity("Group", "a"), ["just", "a", "list"]])
         XCTAssertEqual(notAMapping, DescriptorProblem(file: "/x.yaml", line: 20, reason: .notAMapping(found: "array")))
         XCTAssertEqual(notAMapping?.description, "/x.yaml:20: a descriptor must be a mapping, found array")
@@ -222,15 +222,5 @@ final class CatalogProcessorTests: XCTestCase {
         let result = CatalogProcessor.materialize(inputs)
         XCTAssertEqual(result.entities.count, 1)
         XCTAssertEqual(relations(result.entities.first), [])
-    }
-
-    func testLenientVariantSkipsWhatTheStrictOneRefuses() {
-        let out = CatalogProcessor.materialize(
-            [["just a string"], ["kind": "Component"], entity("Component", "svc", spec: ["owner": "team", "dependsOn": ["db"]]),
-             entity("Component", "SVC", spec: ["owner": "other"]), .null],
-            locations: Array(repeating: "file:/x.yaml", count: 5))
-        XCTAssertEqual(out.count, 1)
-        XCTAssertEqual(relations(out.first), ["ownedBy group:default/team"])
-        XCTAssertEqual(out.first?[path: ["metadata", "annotations", "backstage.io/managed-by-location"]], "file:/x.yaml")
     }
 }

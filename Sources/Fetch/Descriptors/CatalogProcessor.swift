@@ -34,7 +34,7 @@ public struct MaterializedCatalog: Sendable {
 /// built-in processors, location annotations, stable uids and etags.
 ///
 /// - Null (empty) documents produce no entity; `kind: Location` descriptors are entities without
-///   relations (the lenient variant, which serves the fake Backstage, skips them).
+///   relations.
 /// - Relations follow the built-in processors: each spec field emits its relation on the entity
 ///   and the reverse one on the target when the target is in the set. Refs default to the
 ///   field's kind and to the referring entity's namespace. Relations are `{type, targetRef}`,
@@ -51,28 +51,12 @@ public enum CatalogProcessor {
     /// Hex digits kept from the content hash for `metadata.etag`.
     public static let etagLength = 40
 
-    /// Materializes a whole set of descriptors at once (reverse relations need all of them).
-    /// Lenient: descriptors that are not mappings or lack `kind`/`metadata.name` are skipped, as are
-    /// Locations; refs that do not parse emit no relation, and a ref defined twice keeps the first.
-    /// - Parameter locations: the location string recorded in the managed-by annotations,
-    ///   e.g. `file:/path/to/catalog-info.yaml`, one per descriptor (same order).
-    public static func materialize(_ descriptors: [JSONValue], locations: [String]) -> [JSONValue] {
-        precondition(descriptors.count == locations.count, "one location per descriptor")
-        var inputs: [CatalogDescriptor] = []
-        inputs.reserveCapacity(descriptors.count)
-        for (index, body) in descriptors.enumerated() {
-            inputs.append(CatalogDescriptor(body: body, location: locations[index], file: locations[index]))
-        }
-        var processor = Run(strict: false)
-        return processor.materialize(inputs).entities
-    }
-
     /// Materializes descriptors as Backstage processes them, one at a time: a descriptor that is not
     /// a mapping, lacks `kind` or `metadata.name`, has a mistyped relation field or an unparseable
     /// ref, or repeats an entity ref defined earlier (case-insensitively) becomes a problem naming
     /// its file and line, and the others are still materialized.
     public static func materialize(_ descriptors: [CatalogDescriptor]) -> MaterializedCatalog {
-        var processor = Run(strict: true)
+        var processor = Run()
         return processor.materialize(descriptors)
     }
 
@@ -167,15 +151,12 @@ public enum CatalogProcessor {
         var failed = false
     }
 
-    /// The state of one materialization; `strict` decides between reporting and skipping.
+    /// The state of one materialization.
     private struct Run {
-        let strict: Bool
         private var pending: [Pending] = []
         private var index: [EntityRef: Int] = [:]
         private var relations: [EntityRef: Set<Relation>] = [:]
         private var problems: [DescriptorProblem] = []
-
-        init(strict: Bool) { self.strict = strict }
 
         mutating func materialize(_ descriptors: [CatalogDescriptor]) -> MaterializedCatalog {
             for descriptor in descriptors { admit(descriptor) }
@@ -203,7 +184,6 @@ public enum CatalogProcessor {
         }
 
         private mutating func fail(_ source: CatalogDescriptor, entity: String? = nil, _ reason: DescriptorProblem.Reason) {
-            guard strict else { return }
             problems.append(DescriptorProblem(file: source.file, line: source.line, entity: entity, reason: reason))
         }
 
@@ -218,7 +198,6 @@ public enum CatalogProcessor {
                 fail(source, .invalid(field: "kind", rule: "must be a non-empty string"))
                 return
             }
-            if !strict, kind.lowercased() == "location" { return }
             guard case .object(var metadata)? = body["metadata"], let name = metadata["name"]?.stringValue, !name.isEmpty else {
                 fail(source, .invalid(field: "metadata.name", rule: "must be a non-empty string"))
                 return
@@ -295,7 +274,7 @@ public enum CatalogProcessor {
                     targets.append((rule, target))
                 }
             }
-            return usable || !strict ? targets : nil
+            return usable ? targets : nil
         }
 
         /// Adds relations, annotations, uid and etag to a queued entity.
