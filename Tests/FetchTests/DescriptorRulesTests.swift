@@ -44,6 +44,14 @@ final class DescriptorRulesTests: DescriptorFolderCase {
         XCTAssertEqual(read.problems, [])
         XCTAssertEqual(read.entities.first?[path: ["metadata", "description"]], "Caf\u{FFFD}")
         XCTAssertEqual(read.entities.first?[path: ["spec", "type"]], "team")
+
+        // UTF-16 with its BOM, as some Windows editors save.
+        let utf16 = folder.appendingPathComponent("u.yaml").path
+        try XCTUnwrap("apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: u, title: Zoë}\nspec: {type: team, children: []}\n"
+            .data(using: .utf16)).write(to: URL(fileURLWithPath: utf16))
+        let wide = try LocalCatalog(path: utf16).read()
+        XCTAssertEqual(wide.problems, [])
+        XCTAssertEqual(wide.entities.first?[path: ["metadata", "title"]], "Zoë")
     }
 
     // MARK: - Validation
