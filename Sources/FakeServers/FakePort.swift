@@ -23,6 +23,10 @@ public final class FakePort: @unchecked Sendable {
     var store = FakePortStore()
     var forcedFailures: [String: FakePortError] = [:]
     var integrations: [String: FakeJSON] = [:]
+    /// Every accepted `PATCH /v1/integration/{id}/resync-state` body, in order, by integration.
+    var resyncStateReports: [String: [FakeJSON]] = [:]
+    /// Refuse resync-state members beyond Ocean's five (422), as a strict schema would.
+    var strictResyncState = false
     private var server: HTTPServer?
 
     /// A fake not bound to any socket; feed it with `handle(_:)` or call `start()`.
@@ -148,6 +152,7 @@ public final class FakePort: @unchecked Sendable {
         case .searchBlueprint(let bp): return try searchBlueprint(bp, context)
         case .searchEntities: return try searchEntities(context)
         case .getIntegration(let id): return try getIntegration(id)
+        case .patchResyncState(let id): return try patchResyncState(id, context)
         case .accessToken, .adminStats, .adminResetStats, .unknown:
             throw .notFound("Route \(context.request.method) \(context.request.path) not found")
         }

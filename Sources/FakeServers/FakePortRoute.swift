@@ -20,6 +20,7 @@ enum FakePortRoute: Equatable {
     case deleteEntity(blueprint: String, identifier: String)
     case searchEntities
     case getIntegration(String)
+    case patchResyncState(String)
     case adminStats
     case adminResetStats
     case unknown
@@ -51,6 +52,7 @@ enum FakePortRoute: Equatable {
         case ("POST", 2) where rest == ["auth", "access_token"]: return .accessToken
         case ("POST", 2) where rest == ["entities", "search"]: return .searchEntities
         case ("GET", 2) where rest[0] == "integration": return .getIntegration(rest[1])
+        case ("PATCH", 3) where rest[0] == "integration" && rest[2] == "resync-state": return .patchResyncState(rest[1])
         case ("GET", 1) where rest[0] == "blueprints": return .listBlueprints
         case ("POST", 1) where rest[0] == "blueprints": return .createBlueprint
         default: break
@@ -97,6 +99,7 @@ enum FakePortRoute: Equatable {
         case .deleteEntity: return "DELETE \(entities)/{identifier}"
         case .searchEntities: return "POST /v1/entities/search"
         case .getIntegration: return "GET /v1/integration/{identifier}"
+        case .patchResyncState: return "PATCH /v1/integration/{identifier}/resync-state"
         case .adminStats: return "GET /admin/stats"
         case .adminResetStats: return "POST /admin/reset-stats"
         case .unknown: return "unknown"

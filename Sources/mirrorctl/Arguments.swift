@@ -14,6 +14,8 @@ struct CommandSpec {
     let options: [OptionSpec]
     var positionals: ClosedRange<Int> = 0...0
     var discussion: String? = nil
+    /// The words the first positional may be (`apply`, `test`, …), for shell completion.
+    var actions: [String] = []
 
     var help: String {
         var text = "\(abstract)\n\nUsage: mirrorctl \(usage)\n"

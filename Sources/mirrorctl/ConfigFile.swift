@@ -24,7 +24,7 @@ struct ConfigFile {
         "backstage.url": .string, "backstage.token": .secret, "backstage.tokenFile": .path,
         "backstage.pageSize": .int,
         "port.url": .string, "port.clientId": .secret, "port.clientIdFile": .path,
-        "port.clientSecret": .secret, "port.clientSecretFile": .path,
+        "port.clientSecret": .secret, "port.clientSecretFile": .path, "port.integrationId": .string,
         "db": .path, "mapping": .path, "kinds": .strings, "caBundle": .path, "concurrency": .int,
         "watch.interval": .duration, "watch.maxBackoff": .duration, "watch.grace": .duration,
         "status.maxAge": .duration,
@@ -33,6 +33,8 @@ struct ConfigFile {
 
     let path: String
     private let nodes: [String: YAMLNode]
+    /// How it was found (`flag --config`, `env MIRROR_CONFIG`, the default), for `config show`.
+    var source = "flag --config or env MIRROR_CONFIG"
 
     /// Reads and checks `path`.
     /// - Throws: `UsageError` naming the file, line and key.

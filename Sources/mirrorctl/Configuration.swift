@@ -83,6 +83,8 @@ struct Configuration {
     var transport = TransportOptions()
     var portBaseURL = "https://api.getport.io"
     var portCredentials: PortCredentials?
+    /// The Port integration runs report to (`--integration-id`); it also names the User-Agent.
+    var portIntegrationId: String?
     var portConcurrency = 4
     /// `--max-entity-size`: larger entities are refused one by one.
     var maxEntityBytes = SnapshotEntity.defaultMaxBytes
@@ -165,6 +167,9 @@ struct Configuration {
         guard portBaseURL.hasPrefix("http://") || portBaseURL.hasPrefix("https://") else {
             throw UsageError("\(url?.origin.description ?? "PORT_BASE_URL") must start with http:// or https://, got '\(portBaseURL)'")
         }
+        let integration = sources.text(flag: "integration-id", env: "PORT_INTEGRATION_ID", file: "port.integrationId")
+        portIntegrationId = integration.flatMap { $0.value.isEmpty ? nil : $0.value }
+        origins["port.integrationId"] = integration?.origin ?? .defaulted
         let concurrency = try sources.int(flag: "concurrency", env: nil, file: "concurrency", range: 1...64)
         portConcurrency = concurrency?.value ?? portConcurrency
         origins["concurrency"] = concurrency?.origin ?? .defaulted
@@ -178,6 +183,14 @@ struct Configuration {
         case (nil, _): throw UsageError("PORT_CLIENT_SECRET is set but PORT_CLIENT_ID is not")
         case (_, nil): throw UsageError("PORT_CLIENT_ID is set but PORT_CLIENT_SECRET is not")
         }
+    }
+
+    /// The transport for requests to Port: the shared options with Port's User-Agent, which names
+    /// the integration when there is one.
+    var portTransport: TransportOptions {
+        var options = transport
+        options.userAgent = PortUserAgent.value(integrationId: portIntegrationId)
+        return options
     }
 
     static func databasePath(_ arguments: ParsedArguments, environment: [String: String]) -> String {

@@ -7,6 +7,8 @@ import Store
 /// exit status 5.
 enum WriterLocking {
     static let waitOption = OptionSpec(name: "wait", value: nil, help: "When another sync or prune holds the database, wait for it (up to --timeout) instead of exiting 5.")
+    /// `--timeout` for commands whose only wait is for the lock (`prune`, `verify`).
+    static let waitTimeoutOption = OptionSpec(name: "timeout", value: "DURATION", help: "With --wait: give up waiting for the lock after this long (exit 5), e.g. 90s, 5m.")
 
     /// The lock for `database`, or nil for a database that is not a file.
     static func acquire(database: String, command: String, arguments: ParsedArguments, deadline: RunDeadline?,

@@ -191,13 +191,25 @@ struct GlobalOptions {
 }
 
 extension GlobalOptions {
-    /// The config file named by `--config` or `MIRROR_CONFIG`; none when neither is given.
+    /// The file read when neither `--config` nor `MIRROR_CONFIG` names one (and it exists).
+    static let defaultConfigPath = "./mirrorctl.yaml"
+
+    /// The config file named by `--config` or `MIRROR_CONFIG`, else `./mirrorctl.yaml` when it
+    /// exists (what `init` writes); none otherwise. A named file that is missing is an error.
     func loadConfigFile(environment: [String: String]) throws(UsageError) -> ConfigFile? {
-        let path = configPath ?? environment["MIRROR_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
-        guard let path else { return nil }
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw UsageError("config \(path): no such file (from \(configPath != nil ? "--config" : "MIRROR_CONFIG"))")
+        let named = configPath ?? environment["MIRROR_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let path = named else {
+            guard FileManager.default.fileExists(atPath: GlobalOptions.defaultConfigPath) else { return nil }
+            var file = try ConfigFile.load(path: GlobalOptions.defaultConfigPath)
+            file.source = "default (\(GlobalOptions.defaultConfigPath) is present)"
+            return file
         }
-        return try ConfigFile.load(path: path)
+        let origin = configPath != nil ? "flag --config" : "env MIRROR_CONFIG"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw UsageError("config \(path): no such file (from \(origin.split(separator: " ").last ?? ""))")
+        }
+        var file = try ConfigFile.load(path: path)
+        file.source = origin
+        return file
     }
 }

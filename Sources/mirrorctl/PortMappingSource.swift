@@ -22,7 +22,7 @@ enum PortMappingSource {
         }
         let client = try PortClient(baseURL: configuration.portBaseURL,
                                     auth: PortAuth(baseURL: configuration.portBaseURL, credentials: credentials),
-                                    transport: configuration.transport)
+                                    transport: configuration.portTransport)
         let integration: JSONValue
         do {
             integration = try client.integration(identifier)

@@ -7,6 +7,11 @@ import Store
 struct CommandContext {
     var console = Console()
     var environment = ProcessInfo.processInfo.environment
+    /// Every command's spec, in `--help` order: what completion scripts and the man page are
+    /// generated from, so they can't drift from `--help` and the parser.
+    var commandTable: [CommandSpec] = []
+    /// `mirrorctl --help`, for `mirrorctl help`.
+    var topLevelHelp = ""
 }
 
 /// The commands, in `--help` order.
@@ -25,11 +30,14 @@ let commands: [(spec: CommandSpec, run: (ParsedArguments, CommandContext) throws
     (StatusCommand.spec, StatusCommand.run),
     (MappingCommand.spec, MappingCommand.run),
     (ConfigCommand.spec, ConfigCommand.run),
+    (VersionCommand.spec, VersionCommand.run),
+    (CompletionCommand.spec, CompletionCommand.run),
+    (HelpCommand.spec, HelpCommand.run),
 ]
 
 @MainActor
 func topLevelHelp() -> String {
-    var text = "mirrorctl \(MirrorctlVersion.current): a persistent, auditable mirror of a Backstage catalog, pushed to Port.\n\n"
+    var text = "mirrorctl \(MirrorctlVersion.current): \(HelpCommand.tagline).\n\n"
     text += "Usage: mirrorctl COMMAND [OPTIONS]\n\nCommands:\n"
     let width = commands.map(\.spec.name.count).max() ?? 0
     for command in commands {
@@ -48,6 +56,8 @@ func topLevelHelp() -> String {
 @MainActor
 func main() -> ExitStatus {
     var context = CommandContext()
+    context.commandTable = commands.map(\.spec)
+    context.topLevelHelp = topLevelHelp()
     var arguments = Array(CommandLine.arguments.dropFirst())
     // Logging options and the config file apply to every command, wherever they are given.
     let globals: GlobalOptions
@@ -68,15 +78,13 @@ func main() -> ExitStatus {
         return .usage
     }
     arguments.removeFirst()
-    if name == "--help" || name == "-h" || name == "help" {
+    if name == "--help" || name == "-h" {
         console.print(topLevelHelp())
         return .success
     }
-    if name == "--version" {
-        console.print("mirrorctl \(MirrorctlVersion.current)")
-        return .success
-    }
-    guard let command = commands.first(where: { $0.spec.name == name }) else {
+    // `--version [--verbose]` is `version [--verbose]`.
+    let commandName = name == "--version" ? VersionCommand.spec.name : name
+    guard let command = commands.first(where: { $0.spec.name == commandName }) else {
         console.error("unknown command '\(name)'")
         console.err(topLevelHelp() + "\n")
         return .usage

@@ -166,6 +166,13 @@ public final class PortClient {
         return integration
     }
 
+    /// `PATCH /v1/integration/{id}/resync-state`: the run's state as Port's UI shows it
+    /// (`IntegrationReporter` decides the body and when to send it).
+    public func patchResyncState(_ identifier: String, _ state: JSONValue) throws {
+        _ = try send(method: "PATCH", url: "\(baseURL)/v1/integration/\(PathEncoding.segment(identifier))/resync-state",
+                     body: CanonicalJSON.bytes(state), write: true)
+    }
+
     // MARK: Transport
 
     /// A token can expire while a request waits out a rate limit; renewing more often than this

@@ -11,7 +11,8 @@ enum ConfigCommand {
             OptionSpec(name: "json", value: nil, help: "Print {settings: [{name, value, source}]}."),
         ],
         positionals: 1...1,
-        discussion: "Precedence: flags, then environment, then the config file (--config or MIRROR_CONFIG), then defaults.")
+        discussion: "Precedence: flags, then environment, then the config file (--config, MIRROR_CONFIG or ./mirrorctl.yaml), then defaults.",
+        actions: ["show"])
 
     static func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitStatus {
         guard arguments.positionals.first == "show" else {
@@ -19,7 +20,7 @@ enum ConfigCommand {
         }
         let configuration = try Configuration.load(arguments, environment: context.environment)
         let settings = EffectiveSettings.list(configuration, log: context.console.logger.settings,
-                                              configFile: arguments.configFile?.path)
+                                              configFile: arguments.configFile)
         if arguments.flag("json") {
             context.console.json(["settings": .array(settings.map { setting in
                 ["name": .string(setting.name), "value": setting.value, "source": .string(setting.source)]
@@ -44,12 +45,12 @@ enum EffectiveSettings {
     /// What is shown for a secret that is set. The value itself never leaves `Configuration`.
     static let mask = "***"
 
-    static func list(_ configuration: Configuration, log: LogSettings, configFile: String?) -> [Setting] {
+    static func list(_ configuration: Configuration, log: LogSettings, configFile: ConfigFile?) -> [Setting] {
         let origin = { (name: String) in (configuration.origins[name] ?? .defaulted).description }
         let secret = { (present: Bool) -> JSONValue in present ? .string(mask) : .null }
         var settings: [Setting] = [
-            Setting(name: "config", value: configFile.map(JSONValue.string) ?? .null,
-                    source: configFile == nil ? "none (--config, MIRROR_CONFIG)" : "flag --config or env MIRROR_CONFIG"),
+            Setting(name: "config", value: configFile.map { .string($0.path) } ?? .null,
+                    source: configFile?.source ?? "none (--config, MIRROR_CONFIG, ./mirrorctl.yaml)"),
             Setting(name: "backstage.url", value: configuration.backstageURL.map(JSONValue.string) ?? .null, source: origin("backstage.url")),
             Setting(name: "backstage.token", value: secret(configuration.backstageToken != nil), source: origin("backstage.token")),
             Setting(name: "backstage.pageSize", value: .number(Double(configuration.pageSize)), source: origin("backstage.pageSize")),
@@ -62,6 +63,8 @@ enum EffectiveSettings {
             Setting(name: "port.url", value: .string(configuration.portBaseURL), source: origin("port.url")),
             Setting(name: "port.clientId", value: secret(configuration.portCredentials != nil), source: origin("port.clientId")),
             Setting(name: "port.clientSecret", value: secret(configuration.portCredentials != nil), source: origin("port.clientSecret")),
+            Setting(name: "port.integrationId", value: configuration.portIntegrationId.map(JSONValue.string) ?? .null,
+                    source: origin("port.integrationId")),
             Setting(name: "watch.interval", value: .string(DurationText.describe(configuration.watchInterval)), source: origin("watch.interval")),
             Setting(name: "watch.maxBackoff", value: .string(DurationText.describe(configuration.watchMaxBackoff)), source: origin("watch.maxBackoff")),
             Setting(name: "watch.grace", value: .string(DurationText.describe(configuration.watchGrace)), source: origin("watch.grace")),

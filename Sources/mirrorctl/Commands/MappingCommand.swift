@@ -26,7 +26,8 @@ enum MappingCommand {
             lint: reports many-output expressions, schema mismatches (with --blueprints), relation
             targets the mapping does not produce, identifiers Port would refuse, always-null
             expressions, dropped entities and selector errors. Exit 0 when clean, 1 with findings.
-            """)
+            """,
+        actions: ["test", "lint"])
 
     static func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitStatus {
         let action = arguments.positionals[0]
@@ -235,7 +236,7 @@ enum MappingLintAction {
             }
             let client = try PortClient(baseURL: configuration.portBaseURL,
                                         auth: PortAuth(baseURL: configuration.portBaseURL, credentials: credentials),
-                                        transport: configuration.transport)
+                                        transport: configuration.portTransport)
             let names = Set(mapping.config.resources.compactMap { resource -> String? in
                 let text = resource.mappings.blueprint.text.trimmingCharacters(in: .whitespaces)
                 guard let parsed = try? CanonicalJSON.parse(OceanQuotes.rewrite(text)) else { return nil }

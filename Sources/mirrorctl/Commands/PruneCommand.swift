@@ -6,13 +6,14 @@ import Store
 enum PruneCommand {
     static let spec = CommandSpec(
         name: "prune", abstract: "Drop old runs, change events and pushes; keep what recent history and the current state need.",
-        usage: "prune (--keep-runs N | --keep-days D) [--vacuum] [--dry-run] [--wait] [--db PATH] [--json]",
+        usage: "prune (--keep-runs N | --keep-days D) [--vacuum] [--dry-run] [--wait [--timeout DURATION]] [--db PATH] [--json]",
         options: [Configuration.databaseOption,
                   OptionSpec(name: "keep-runs", value: "N", help: "Keep the newest N runs whole (N ≥ 1)."),
                   OptionSpec(name: "keep-days", value: "D", help: "Keep runs started in the last D days whole (always at least the newest run)."),
                   OptionSpec(name: "vacuum", value: nil, help: "Then rebuild the file to give freed space back (needs room for a copy)."),
                   OptionSpec(name: "dry-run", value: nil, help: "Report what would be removed, remove nothing."),
                   WriterLocking.waitOption,
+                  WriterLocking.waitTimeoutOption,
                   OptionSpec(name: "json", value: nil, help: "Print one JSON object.")],
         discussion: """
             For every entity, the newest change event before the oldest kept run stays as its baseline,
@@ -28,18 +29,20 @@ enum PruneCommand {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError(path: path, message: "no such database (run 'mirrorctl sync' first)")
         }
-        let lock = try WriterLocking.acquire(database: path, command: "prune", arguments: arguments, deadline: nil,
-                                             console: context.console)
+        let lock = try WriterLocking.acquire(database: path, command: "prune", arguments: arguments,
+                                             deadline: try RunLimits.load(arguments).deadline, console: context.console)
         defer { lock?.release() }
         let store = try openStore(path, readOnly: false)
         let retention = Retention(store: store)
         let dryRun = arguments.flag("dry-run")
+        let before = try retention.size()
         let report = try retention.prune(policy, dryRun: dryRun)
-        let sizes = arguments.flag("vacuum") && !dryRun ? try retention.vacuum() : nil
+        let vacuumed = arguments.flag("vacuum") && !dryRun
+        let sizes = vacuumed ? try retention.vacuum() : (before, try retention.size())
         if arguments.flag("json") {
-            context.console.json(json(report, sizes: sizes))
+            context.console.json(json(report, sizes: sizes, vacuumed: vacuumed))
         } else {
-            context.console.print(text(report, sizes: sizes))
+            context.console.print(text(report, sizes: vacuumed ? sizes : nil))
         }
         return .success
     }
@@ -55,8 +58,10 @@ enum PruneCommand {
         }
     }
 
-    static func json(_ report: PruneReport, sizes: (before: Int, after: Int)?) -> JSONValue {
-        var object: [String: JSONValue] = [
+    /// `bytesBefore`/`bytesAfter` are always there: the pages in use before and after (without
+    /// `--vacuum` the file keeps its size; freed pages are reused by later runs).
+    static func json(_ report: PruneReport, sizes: (before: Int, after: Int), vacuumed: Bool) -> JSONValue {
+        let object: [String: JSONValue] = [
             "dryRun": .bool(report.dryRun),
             "historyFromRun": report.historyFromRun.map { .number(Double($0)) } ?? .null,
             "runsDeleted": .number(Double(report.runsDeleted)),
@@ -65,12 +70,10 @@ enum PruneCommand {
             "baselines": .number(Double(report.baselines)),
             "pushesDeleted": .number(Double(report.pushesDeleted)),
             "blobsDeleted": .number(Double(report.blobsDeleted)),
-            "vacuumed": .bool(sizes != nil),
+            "vacuumed": .bool(vacuumed),
+            "bytesBefore": .number(Double(sizes.before)),
+            "bytesAfter": .number(Double(sizes.after)),
         ]
-        if let sizes {
-            object["bytesBefore"] = .number(Double(sizes.before))
-            object["bytesAfter"] = .number(Double(sizes.after))
-        }
         return .object(object)
     }
 

@@ -8,12 +8,13 @@ import Store
 enum VerifyCommand {
     static let spec = CommandSpec(
         name: "verify", abstract: "Compare Port with what it acknowledged; push again what was edited or deleted there.",
-        usage: "verify [--db PATH] [--mapping FILE] [--port-url URL] [--concurrency N] [--wait] [--json]",
+        usage: "verify [--db PATH] [--mapping FILE] [--port-url URL] [--concurrency N] [--wait [--timeout DURATION]] [--json]",
         options: [Configuration.databaseOption,
                   OptionSpec(name: "mapping", value: "FILE", help: "Port app config YAML, for its push settings (env MIRROR_MAPPING)."),
                   OptionSpec(name: "port-url", value: "URL", help: "Port API base URL (env PORT_BASE_URL)."),
                   OptionSpec(name: "concurrency", value: "N", help: "Port requests in flight at once (default 4)."),
                   WriterLocking.waitOption,
+                  WriterLocking.waitTimeoutOption,
                   OptionSpec(name: "json", value: nil, help: "Print one JSON object on stdout.")],
         discussion: """
             Reads every owned blueprint's entities from Port (only the fields the mapping sends) and compares
@@ -35,11 +36,11 @@ enum VerifyCommand {
         }
         // It writes the ledger and pushes: one writer at a time, as sync.
         let lock = try WriterLocking.acquire(database: configuration.databasePath, command: "verify", arguments: arguments,
-                                             deadline: nil, console: context.console)
+                                             deadline: try RunLimits.load(arguments).deadline, console: context.console)
         defer { lock?.release() }
         let store = try openStore(configuration.databasePath, readOnly: false)
         let settings = PortSettings(baseURL: configuration.portBaseURL, credentials: credentials,
-                                    transport: configuration.transport, concurrency: configuration.portConcurrency)
+                                    transport: configuration.portTransport, concurrency: configuration.portConcurrency)
         let outcome = try DriftVerifier(store: store, settings: settings).verifyAndRepair(config: mapping.config)
         let console = context.console
         if arguments.flag("json") {

@@ -12,6 +12,7 @@ let walkOptions: [OptionSpec] = [
     OptionSpec(name: "mapping", value: "FILE", help: "Port app config YAML (env MIRROR_MAPPING)."),
     OptionSpec(name: "ca-bundle", value: "FILE", help: "PEM CA bundle to trust for HTTPS (env MIRROR_CA_BUNDLE)."),
     OptionSpec(name: "port-url", value: "URL", help: "Port API base URL (env PORT_BASE_URL, default https://api.getport.io)."),
+    IntegrationReporting.option,
     OptionSpec(name: "concurrency", value: "N", help: "Backstage connections and Port requests in flight at once (default 4)."),
     OptionSpec(name: "allow-mass-delete", value: nil, help: "Delete in Port even above entityDeletionThreshold."),
     OptionSpec(name: "full", value: nil, help: "Walk every entity body (default: etag-first scan when the mirror has the kind)."),
@@ -38,12 +39,14 @@ let walkDiscussion = """
 enum SyncCommand {
     static let spec = CommandSpec(
         name: "sync", abstract: "Walk the catalog, record what changed in the mirror database.",
-        usage: "sync [--db PATH] [--backstage-url URL] [--kind K]... [--page-size N] [--json]",
-        options: walkOptions + VerifySupport.syncOptions + [WriterLocking.waitOption, MetricsFile.option], discussion: walkDiscussion)
+        usage: "sync [--db PATH] [--backstage-url URL] [--kind K]... [--page-size N] [--dry-run] [--json]",
+        options: walkOptions + VerifySupport.syncOptions + [WriterLocking.waitOption, MetricsFile.option, dryRunOption], discussion: walkDiscussion)
+
+    static let dryRunOption = OptionSpec(name: "dry-run", value: nil, help: "Show what the sync would change and write nothing: the same as 'mirrorctl diff'.")
 
     static func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitStatus {
         do {
-            return try Walk.run(arguments, context: context, dryRun: false)
+            return try Walk.run(arguments, context: context, dryRun: arguments.flag("dry-run"))
         } catch let error as WriterLockError where error.isContention {
             throw error  // another sync's run, not ours: its metrics stand
         } catch {
@@ -114,7 +117,7 @@ enum Walk {
         options.allowMassDelete = arguments.flag("allow-mass-delete")
         if let credentials = configuration.portCredentials {
             options.port = PortSettings(baseURL: configuration.portBaseURL, credentials: credentials,
-                                        transport: configuration.transport, concurrency: configuration.portConcurrency)
+                                        transport: configuration.portTransport, concurrency: configuration.portConcurrency)
         }
         if let retry = options.port?.retry { options.port?.retry = limits.bounding(retry) }
         options.port?.transport.requestTally = requests.port
@@ -122,7 +125,15 @@ enum Walk {
         let progress = Progress(console: console)
         let engine = SyncEngine(store: store, source: source, mapping: mapping) { event in progress.handle(event) }
         let started = Date()
-        var report = try engine.run(options)
+        let integration = dryRun ? nil : IntegrationReporting.reporter(configuration, console: console)
+        integration?.started(at: started)
+        var report: SyncReport
+        do {
+            report = try engine.run(options)
+        } catch {
+            integration?.finished(completed: false, counts: nil, at: Date())
+            throw error
+        }
         try limits.settle(&report, store: store)
         let verified = try VerifySupport.settle(report.verify, store: store)
         progress.finish()
@@ -205,6 +216,7 @@ enum Walk {
                 }
             }
         }
+        integration?.finished(completed: exit == .success, counts: IntegrationReporting.counts(report), at: Date())
         return exit
     }
 
