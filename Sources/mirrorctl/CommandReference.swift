@@ -165,7 +165,7 @@ struct CommandReference {
         for command in commands {
             script += "complete -c mirrorctl -n __fish_use_subcommand -a \(command.name) -d \(quoted(command.abstract))\n"
         }
-        for option in globals {
+        for option in globals + [OptionSpec(name: "help", value: nil, help: "Show this help.")] {
             script += "complete -c mirrorctl -l \(option.name)\(option.value == nil ? "" : " -r") -d \(quoted(option.help))\n"
         }
         for command in commands {
@@ -262,6 +262,8 @@ struct CommandReference {
     static func roff(_ text: String) -> String {
         var escaped = text.replacingOccurrences(of: "\\", with: "\\e").replacingOccurrences(of: "-", with: "\\-")
         escaped = escaped.trimmingCharacters(in: .whitespaces)
+        // roff input is ASCII: other characters as `\[uXXXX]` escapes.
+        escaped = escaped.unicodeScalars.map { $0.isASCII ? String($0) : String(format: "\\[u%04X]", $0.value) }.joined()
         if escaped.hasPrefix(".") || escaped.hasPrefix("'") { escaped = "\\&" + escaped }
         return escaped
     }

@@ -27,6 +27,7 @@ struct ConfigFile {
         "port.clientSecret": .secret, "port.clientSecretFile": .path, "port.integrationId": .string,
         "db": .path, "mapping": .path, "kinds": .strings, "caBundle": .path, "concurrency": .int,
         "watch.interval": .duration, "watch.maxBackoff": .duration, "watch.grace": .duration,
+        "watch.pruneKeepDays": .int, "watch.pruneEvery": .duration,
         "status.maxAge": .duration,
         "log.level": .string, "log.format": .string, "log.color": .bool,
     ].merging(TransportLimits.fileKeys) { first, _ in first }

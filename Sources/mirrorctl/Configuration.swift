@@ -93,6 +93,10 @@ struct Configuration {
     var watchInterval = 60.0
     var watchMaxBackoff = 900.0
     var watchGrace = 20.0
+    /// `watch --prune-keep-days`: history older than this many days is pruned every
+    /// `watchPruneEvery` seconds; nil: `watch` does not prune.
+    var watchPruneKeepDays: Int?
+    var watchPruneEvery = 86_400.0
     /// `status`: a last run older than this (seconds) is unhealthy; nil: age is not checked.
     var statusMaxAge: Double?
     /// Where each setting came from, by its name in `config show`.
@@ -147,6 +151,14 @@ struct Configuration {
         if let grace = try sources.duration(flag: "grace", env: nil, file: "watch.grace") {
             configuration.watchGrace = grace.value
             origins["watch.grace"] = grace.origin
+        }
+        if let keep = try sources.int(flag: "prune-keep-days", env: nil, file: "watch.pruneKeepDays", range: 0...1_000_000) {
+            configuration.watchPruneKeepDays = keep.value
+            origins["watch.pruneKeepDays"] = keep.origin
+        }
+        if let every = try sources.duration(flag: "prune-every", env: nil, file: "watch.pruneEvery", minimum: 0.05) {
+            configuration.watchPruneEvery = every.value
+            origins["watch.pruneEvery"] = every.origin
         }
         if let maxAge = try sources.duration(flag: "max-age", env: "MIRROR_MAX_AGE", file: "status.maxAge", minimum: 0.001) {
             configuration.statusMaxAge = maxAge.value

@@ -6,7 +6,7 @@ enum ConfigCommand {
     static let spec = CommandSpec(
         name: "config", abstract: "Show the effective configuration and where each value came from (secrets masked).",
         usage: "config show [--config FILE] [any sync/watch/status option] [--json]",
-        options: walkOptions.filter { $0.name != "json" } + WatchCommand.scheduleOptions + [
+        options: walkOptions.filter { $0.name != "json" } + WatchCommand.scheduleOptions + WatchPruner.options + [
             OptionSpec(name: "max-age", value: "DURATION", help: "As for 'status'."),
             OptionSpec(name: "json", value: nil, help: "Print {settings: [{name, value, source}]}."),
         ],
@@ -68,6 +68,9 @@ enum EffectiveSettings {
             Setting(name: "watch.interval", value: .string(DurationText.describe(configuration.watchInterval)), source: origin("watch.interval")),
             Setting(name: "watch.maxBackoff", value: .string(DurationText.describe(configuration.watchMaxBackoff)), source: origin("watch.maxBackoff")),
             Setting(name: "watch.grace", value: .string(DurationText.describe(configuration.watchGrace)), source: origin("watch.grace")),
+            Setting(name: "watch.pruneKeepDays", value: configuration.watchPruneKeepDays.map { .number(Double($0)) } ?? .null,
+                    source: origin("watch.pruneKeepDays")),
+            Setting(name: "watch.pruneEvery", value: .string(DurationText.describe(configuration.watchPruneEvery)), source: origin("watch.pruneEvery")),
             Setting(name: "status.maxAge", value: configuration.statusMaxAge.map { .string(DurationText.describe($0)) } ?? .null,
                     source: origin("status.maxAge")),
         ]

@@ -8,8 +8,8 @@ import Synchronization
 enum WatchCommand {
     static let spec = CommandSpec(
         name: "watch", abstract: "Sync on an interval until SIGTERM/SIGINT; one log line per run.",
-        usage: "watch [--interval DURATION] [--once] [--max-backoff DURATION] [--grace DURATION] [--metrics-addr HOST:PORT] [sync options] [--json]",
-        options: walkOptions.filter { $0.name != "json" } + scheduleOptions + [
+        usage: "watch [--interval DURATION] [--once] [--max-backoff DURATION] [--grace DURATION] [--metrics-addr HOST:PORT] [--prune-keep-days D] [sync options] [--json]",
+        options: walkOptions.filter { $0.name != "json" } + scheduleOptions + WatchPruner.options + [
             OptionSpec(name: "once", value: nil, help: "Run one sync and exit with its status (the same as 'mirrorctl sync')."),
             OptionSpec(name: "json", value: nil, help: "Print each run's 'sync --json' object on stdout, one per line."),
             metricsAddressOption,
@@ -38,7 +38,7 @@ enum WatchCommand {
     ]
 
     static func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitStatus {
-        if arguments.flag("once") { return try Walk.run(arguments, context: context, dryRun: false) }
+        if arguments.flag("once") { return try WatchPruner.syncOnce(arguments, context: context) }
         // From the start: a stop asked while the configuration loads ends the watch before its
         // first run, with status 0, instead of killing it.
         StopSignal.install()
@@ -63,6 +63,7 @@ enum WatchCommand {
         defer { server?.stop() }
         var loop = WatchLoop(schedule: schedule, grace: configuration.watchGrace, runner: runner, context: context,
                              json: arguments.flag("json"), monitor: monitor)
+        loop.pruner = WatchPruner(configuration, database: arguments.value("db"), environment: runner.environment)
         return loop.run()
     }
 }
@@ -242,6 +243,8 @@ struct WatchLoop {
     let json: Bool
     /// Health and metrics for `--metrics-addr`.
     let monitor: WatchMonitor
+    /// Retention between runs (`--prune-keep-days`), when asked for.
+    var pruner: WatchPruner?
     private var failures = 0
     private var ticks = 0
 
@@ -280,6 +283,7 @@ struct WatchLoop {
             }
             let failed = report(outcome)
             if StopSignal.name != nil { break }
+            pruner?.pruneIfDue(log: log)
             let now = Date()
             if failed {
                 failures += 1
