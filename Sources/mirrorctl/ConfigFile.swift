@@ -76,6 +76,11 @@ struct ConfigFile {
             }
             let key = prefix.isEmpty ? name : "\(prefix).\(name)"
             guard nodes[key] == nil else { throw UsageError("\(pair.key.file):\(pair.key.line): '\(key)' is set twice") }
+            // A section whose settings are all commented out (`port:` and nothing) is empty, not unknown.
+            if keys[key] == nil, keys.keys.contains(where: { $0.hasPrefix(key + ".") }),
+               case .scalar(let text, quoted: false) = pair.value.value, text.isEmpty || text == "~" || text == "null" {
+                continue
+            }
             if case .mapping = pair.value.value, keys[key] == nil {
                 try flatten(pair.value, prefix: key, into: &nodes)
             } else {

@@ -121,14 +121,15 @@ final class MappingConfigEndToEndTests: EndToEndCase {
         XCTAssertEqual(Set(port.blueprints.map(\.identifier)), ["user", "group", "domain", "system", "api", "resource", "component"])
         let mapping = try String(contentsOfFile: folder + "/mapping.yaml", encoding: .utf8)
         XCTAssertEqual(mapping, try String(contentsOf: EndToEndCase.repositoryRoot.appendingPathComponent("examples/mappings/builtin.yaml"), encoding: .utf8))
-        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/mirrorctl.env"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/mirrorctl.yaml"))
         // The written mapping works as is.
         assertStatus(try mirrorctl(["diff", "--mapping", folder + "/mapping.yaml"]), 0)
-        // Running it again keeps the files and changes nothing in Port.
-        let again = try mirrorctl(["init", "--dir", folder],
-                                  env: ["PORT_BASE_URL": port.baseURL, "PORT_CLIENT_ID": "id-2", "PORT_CLIENT_SECRET": "secret-2"])
+        // Running it again refuses to overwrite the files; with --force it rewrites them and
+        // changes nothing in Port.
+        let env = ["PORT_BASE_URL": port.baseURL, "PORT_CLIENT_ID": "id-2", "PORT_CLIENT_SECRET": "secret-2"]
+        assertStatus(try mirrorctl(["init", "--dir", folder], env: env), 2)
+        let again = try mirrorctl(["init", "--dir", folder, "--force"], env: env)
         assertStatus(again, 0)
-        XCTAssertTrue(again.stdout.contains("kept existing"), again.stdout)
         XCTAssertTrue(again.stdout.contains("0 created"), again.stdout)
     }
 }
