@@ -97,14 +97,17 @@ final class CLIReferenceTests: EndToEndCase {
         var helps: [String: HelpOptions] = [:]
         var checked = 0
         for text in code {
-            for match in text.matches(of: /(?:^|[\s\/$])mirrorctl ((?:[^|;#>&]|&(?!&))+)/) {
+            // mirrorctl as the program run: at the start, after a path, a prompt, `--`, a pipe or `;`
+            // (not `kubectl -n mirrorctl …`).
+            for match in text.matches(of: /(?:^|\/|\$ |-- |\| |&& |; |\()mirrorctl ((?:[^|;#>&]|&(?!&))+)/) {
                 var words = match.output.1.split(separator: " ").map(String.init)
                 // Global options before the command, with their values.
                 while let first = words.first, first.hasPrefix("--"), let option = globals[String(first.dropFirst(2))] {
                     words.removeFirst(option && words.count > 1 ? 2 : 1)
                 }
                 guard let command = words.first else { continue }
-                if command == "--version" || command == "--help" { continue }
+                // `deploy/mirrorctl -- mirrorctl status`: a kubectl target, the command follows `--`.
+                if command == "--version" || command == "--help" || command == "--" { continue }
                 XCTAssertTrue(commands.contains(command), "README: 'mirrorctl \(match.output.1)': no command '\(command)'")
                 guard commands.contains(command) else { continue }
                 let help = try helps[command] ?? helpOptions(command)

@@ -54,6 +54,32 @@ final class DeploymentTests: EndToEndCase {
         return kept
     }
 
+    /// README's Operating section names every file in deploy/, and only files that exist.
+    func testReadmeNamesExactlyTheDeploymentFiles() throws {
+        let readme = try String(contentsOf: EndToEndCase.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        var named = Set<String>()
+        for match in readme.matches(of: /`(deploy\/[A-Za-z0-9._\/-]+)(?:\.\{([a-z,]+)\})?`/) {
+            let path = String(match.output.1)
+            if let extensions = match.output.2 {
+                for ext in extensions.split(separator: ",") { named.insert("\(path).\(ext)") }
+            } else {
+                named.insert(path)
+            }
+        }
+        let root = EndToEndCase.repositoryRoot
+        for path in named {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path), "README names \(path), which does not exist")
+        }
+        let enumerator = try XCTUnwrap(FileManager.default.enumerator(atPath: DeploymentTests.deploy.path))
+        for case let file as String in enumerator {
+            var isDirectory: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: DeploymentTests.deploy.appendingPathComponent(file).path, isDirectory: &isDirectory)
+            guard !isDirectory.boolValue else { continue }
+            XCTAssertTrue(named.contains("deploy/\(file)"), "README's Operating section does not mention deploy/\(file)")
+        }
+        XCTAssertTrue(readme.contains("`.dockerignore`"))
+    }
+
     func testCheckDeployScriptPasses() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
