@@ -167,14 +167,7 @@ struct SyncChild {
     /// Runs one sync. `shouldStop` is polled while it runs; once it is true, the child gets
     /// `grace` seconds to finish, then SIGTERM (and SIGKILL 5 s later).
     func run(grace: Double, shouldStop: () -> Bool, onStopRequested: () -> Void) throws -> TickOutcome {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.standardError
-        process.standardInput = FileHandle.nullDevice
+        let (process, output) = Process.mirrorctlChild(executable, arguments, environment: environment)
         let started = Date()
         try process.run()
         // A thread of our own reads the child's stdout to its end (the pipe can't fill up and stall

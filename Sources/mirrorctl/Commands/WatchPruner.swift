@@ -44,14 +44,7 @@ final class WatchPruner {
     /// Prunes when the period has passed since the last prune (the first time: at once).
     func pruneIfDue(log: Logger, now: Date = Date()) {
         if let lastAttempt, now.timeIntervalSince(lastAttempt) < every { return }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.standardError
-        process.standardInput = FileHandle.nullDevice
+        let (process, output) = Process.mirrorctlChild(executable, arguments, environment: environment)
         do {
             try process.run()
         } catch {
@@ -74,5 +67,21 @@ final class WatchPruner {
         let from = report["historyFromRun"]?.numberValue.map { String(Int($0)) } ?? "-"
         log.info("watch.prune", "pruned history older than \(keepDays) days: kept from run \(from); deleted \(count("runsDeleted")) runs, \(count("changesDeleted")) change events, \(count("blobsDeleted")) bodies",
                  fields: ["keepDays": .number(Double(keepDays)), "report": report])
+    }
+}
+
+extension Process {
+    /// A `mirrorctl` child of `watch`: its stdout (a `--json` result) to a pipe the caller reads,
+    /// its stderr (log lines) to ours, no stdin.
+    static func mirrorctlChild(_ executable: URL, _ arguments: [String], environment: [String: String]) -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.standardError
+        process.standardInput = FileHandle.nullDevice
+        return (process, output)
     }
 }
