@@ -16,6 +16,32 @@ final class FakePortTests: XCTestCase {
         port.stop()
     }
 
+    // MARK: - Integration resync state
+
+    func testResyncStateIsValidatedRecordedAndShownOnTheIntegration() throws {
+        try client.login()
+        port.setIntegration("mirror", config: ["resources": []])
+        let path = "/v1/integration/mirror/resync-state"
+        let running: JSONValue = ["status": "running", "lastResyncStart": "2026-01-10T08:15:00.120Z", "lastResyncEnd": nil,
+                                  "nextResync": nil, "intervalInMinuets": nil]
+        let accepted = try client.send("PATCH", path, json: running)
+        XCTAssertEqual(accepted.status, 200)
+        XCTAssertEqual(accepted.json?[path: ["integration", "resyncState", "status"]], "running")
+        XCTAssertNotNil(accepted.json?[path: ["integration", "resyncState", "updatedAt"]]?.stringValue)
+        XCTAssertEqual(try client.send("PATCH", path, json: ["status": "done"]).status, 422, "status is an enum")
+        XCTAssertEqual(try client.send("PATCH", path, json: ["status": "failed", "lastResyncEnd": "yesterday"]).status, 422)
+        XCTAssertEqual(try client.send("PATCH", "/v1/integration/other/resync-state", json: running).status, 404)
+        XCTAssertEqual(port.resyncStateReports("mirror"), [running], "only accepted reports are recorded")
+        let shown = try client.send("GET", "/v1/integration/mirror")
+        XCTAssertEqual(shown.json?[path: ["integration", "resyncState", "lastResyncStart"]], "2026-01-10T08:15:00.120Z")
+        // Extra members: accepted by default, refused by a strict schema.
+        XCTAssertEqual(try client.send("PATCH", path, json: ["status": "completed", "counts": ["run": 1]]).status, 200)
+        port.setStrictResyncState(true)
+        XCTAssertEqual(try client.send("PATCH", path, json: ["status": "completed", "counts": ["run": 1]]).status, 422)
+        client.token = nil
+        XCTAssertEqual(try client.send("PATCH", path, json: running).status, 401)
+    }
+
     // MARK: - Auth
 
     func testTokenFlowReuseAndExpiry() throws {
