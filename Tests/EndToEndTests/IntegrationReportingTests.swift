@@ -40,7 +40,7 @@ final class IntegrationReportingTests: EndToEndCase {
         let sync = try mirrorctl(["sync", "--integration-id", integration, "--json"])
         assertStatus(sync, 0)
         XCTAssertFalse(sync.stderr.contains("warning"), sync.stderr)
-        let reports = port.resyncStateReports(integration)
+        let reports = port.resyncStateReports(integration).map(JSONValue.init)
         XCTAssertEqual(reports.map { $0["status"]?.stringValue }, ["running", "completed"])
         let start = try XCTUnwrap(reports[0]["lastResyncStart"]?.stringValue)
         XCTAssertEqual(reports[0]["lastResyncEnd"], .null)
@@ -95,7 +95,7 @@ final class IntegrationReportingTests: EndToEndCase {
         let sync = try mirrorctl(["sync", "--integration-id", integration])
         assertStatus(sync, 0)
         XCTAssertFalse(sync.stderr.contains("could not report"), sync.stderr)
-        let reports = port.resyncStateReports(integration)
+        let reports = port.resyncStateReports(integration).map(JSONValue.init)
         XCTAssertEqual(reports.map { $0["status"]?.stringValue }, ["running", "completed"])
         XCTAssertNil(reports[1]["counts"])
     }

@@ -22,7 +22,7 @@ final class FakePortTests: XCTestCase {
         try client.login()
         port.setIntegration("mirror", config: ["resources": []])
         let path = "/v1/integration/mirror/resync-state"
-        let running: JSONValue = ["status": "running", "lastResyncStart": "2026-01-10T08:15:00.120Z", "lastResyncEnd": nil,
+        let running: FakeJSON = ["status": "running", "lastResyncStart": "2026-01-10T08:15:00.120Z", "lastResyncEnd": nil,
                                   "nextResync": nil, "intervalInMinuets": nil]
         let accepted = try client.send("PATCH", path, json: running)
         XCTAssertEqual(accepted.status, 200)
