@@ -217,20 +217,6 @@ final class CLIReferenceTests: EndToEndCase {
 
     /// Runs a program (a shell, groff) and collects its output.
     func shell(_ program: String, _ arguments: [String]) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        process.environment = ["PATH": "/usr/bin:/bin", "HOME": directory.path]
-        let out = directory.appendingPathComponent("shell-out-\(UUID().uuidString)")
-        let err = directory.appendingPathComponent("shell-err-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                             stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        try runProgram(URL(fileURLWithPath: program), arguments, environment: ["PATH": "/usr/bin:/bin", "HOME": directory.path])
     }
 }

@@ -81,18 +81,11 @@ final class DeploymentTests: EndToEndCase {
     }
 
     func testCheckDeployScriptPasses() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [EndToEndCase.repositoryRoot.appendingPathComponent("scripts/check-deploy").path,
-                             "--binary", EndToEndCase.binary.path]
-        process.currentDirectoryURL = EndToEndCase.repositoryRoot
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, text)
+        let result = try runProgram(URL(fileURLWithPath: "/bin/bash"),
+                                    [EndToEndCase.repositoryRoot.appendingPathComponent("scripts/check-deploy").path,
+                                     "--binary", EndToEndCase.binary.path], in: EndToEndCase.repositoryRoot)
+        let text = result.stdout + result.stderr
+        XCTAssertEqual(result.status, 0, text)
         XCTAssertTrue(text.contains("check-deploy: all passed"), text)
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") {
             XCTAssertTrue(text.contains("ok   systemd-analyze verify"), text)

@@ -9,22 +9,7 @@ import XCTest
 final class InitEndToEndTests: EndToEndCase {
     /// Runs the binary with `folder` as its working directory.
     func mirrorctl(in folder: URL, _ arguments: [String], env extra: [String: String] = [:]) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = EndToEndCase.binary
-        process.arguments = arguments
-        process.environment = environment.merging(extra) { _, new in new }
-        process.currentDirectoryURL = folder
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                             stderr: String(decoding: stderr, as: UTF8.self))
+        try runProgram(EndToEndCase.binary, arguments, environment: environment.merging(extra) { _, new in new }, in: folder)
     }
 
     func folder(_ name: String) throws -> URL {

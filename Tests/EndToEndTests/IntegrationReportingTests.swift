@@ -6,28 +6,14 @@ import XCTest
 /// `--integration-id`: each sync reports its state to Port's integration as Ocean does
 /// (`PATCH /v1/integration/{id}/resync-state`, running then completed/failed) and names the
 /// integration in its User-Agent; a reporting failure is one warning, never a failed sync.
-final class IntegrationReportingTests: EndToEndCase {
-    var backstage: FakeBackstage!
-    var port: FakePort!
+final class IntegrationReportingTests: PortBackedCase {
     let integration = "mirrorctl-prod"
+
+    override var catalog: [FakeJSON] { FakeBackstage.generateCatalog(count: 60, seed: 5) }
 
     override func setUpWithError() throws {
         try super.setUpWithError()
-        backstage = try FakeBackstage(entities: FakeBackstage.generateCatalog(count: 60, seed: 5))
-        port = try FakePort.start(clientId: "client-id-int", clientSecret: "secret-int")
-        environment["BACKSTAGE_URL"] = backstage.baseURL
-        environment["PORT_BASE_URL"] = port.baseURL
-        environment["PORT_CLIENT_ID"] = "client-id-int"
-        environment["PORT_CLIENT_SECRET"] = "secret-int"
-        assertStatus(try mirrorctl(["blueprints", "apply"]), 0)
         port.setIntegration(integration, config: ["resources": []])
-        port.resetLog()
-    }
-
-    override func tearDownWithError() throws {
-        backstage.stop()
-        port.stop()
-        try super.tearDownWithError()
     }
 
     var userAgent: String { "mirrorctl/backstage/\(try! XCTUnwrap(mirrorctlVersion))/\(integration)/exporter" }
@@ -86,7 +72,7 @@ final class IntegrationReportingTests: EndToEndCase {
         let warnings = sync.stderr.split(separator: "\n").filter { $0.contains("could not report") }
         XCTAssertEqual(warnings.count, 1, sync.stderr)
         XCTAssertTrue(warnings.first?.contains(integration) == true)
-        XCTAssertFalse(sync.stderr.contains("secret-int"))
+        XCTAssertFalse(sync.stderr.contains(PortBackedCase.clientSecret))
         XCTAssertEqual(port.requestLog.filter { $0.route.hasSuffix("resync-state") }.count, 1, "gave up after the first failure")
     }
 
