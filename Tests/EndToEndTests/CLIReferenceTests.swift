@@ -217,6 +217,6 @@ final class CLIReferenceTests: EndToEndCase {
 
     /// Runs a program (a shell, groff) and collects its output.
     func shell(_ program: String, _ arguments: [String]) throws -> CommandResult {
-        try runProgram(URL(fileURLWithPath: program), arguments, environment: ["PATH": "/usr/bin:/bin", "HOME": directory.path])
+        try run(program, arguments, environment: ["PATH": "/usr/bin:/bin", "HOME": directory.path])
     }
 }

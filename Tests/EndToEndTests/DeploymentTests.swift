@@ -81,9 +81,9 @@ final class DeploymentTests: EndToEndCase {
     }
 
     func testCheckDeployScriptPasses() throws {
-        let result = try runProgram(URL(fileURLWithPath: "/bin/bash"),
-                                    [EndToEndCase.repositoryRoot.appendingPathComponent("scripts/check-deploy").path,
-                                     "--binary", EndToEndCase.binary.path], in: EndToEndCase.repositoryRoot)
+        let result = try run("/bin/bash",
+                             [EndToEndCase.repositoryRoot.appendingPathComponent("scripts/check-deploy").path,
+                              "--binary", EndToEndCase.binary.path], in: EndToEndCase.repositoryRoot)
         let text = result.stdout + result.stderr
         XCTAssertEqual(result.status, 0, text)
         XCTAssertTrue(text.contains("check-deploy: all passed"), text)

@@ -9,7 +9,7 @@ import XCTest
 final class InitEndToEndTests: EndToEndCase {
     /// Runs the binary with `folder` as its working directory.
     func mirrorctl(in folder: URL, _ arguments: [String], env extra: [String: String] = [:]) throws -> CommandResult {
-        try runProgram(EndToEndCase.binary, arguments, environment: environment.merging(extra) { _, new in new }, in: folder)
+        try run(EndToEndCase.binary.path, arguments, environment: environment.merging(extra) { _, new in new }, in: folder)
     }
 
     func folder(_ name: String) throws -> URL {

@@ -20,12 +20,14 @@ extension EndToEndCase {
         return try run(shell, [databasePath, sql])
     }
 
-    /// Runs a program to its end and returns what it printed.
-    func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
+    /// Runs a program to its end (in `folder`, when given) and returns what it printed.
+    func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+             in folder: URL? = nil) throws -> CommandResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
+        if let folder { process.currentDirectoryURL = folder }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
