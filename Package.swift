@@ -31,6 +31,7 @@ let package = Package(
                 .embedInCode("Migrations/0006_verify.sql"),
                 .embedInCode("Migrations/0007_entity_view.sql"),
                 .embedInCode("Migrations/0008_compiled_mappings.sql"),
+                .embedInCode("Migrations/0009_run_reasons.sql"),
                 .embedInCode("Migrations/0010_field_changes.sql"),
             ]
         ),

@@ -12,6 +12,18 @@ enum ExitStatus: Int32 {
     case locked = 5
 }
 
+extension ExitStatus {
+    /// A run's exit status: 0 succeeded, 3 partial, 1 failed (the one mapping, for every command
+    /// that reports a run).
+    init(_ status: RunStatus) {
+        switch status {
+        case .succeeded: self = .success
+        case .partial: self = .partial
+        case .failed: self = .failed
+        }
+    }
+}
+
 /// Where a command writes: results to stdout, messages to stderr. Injected for tests.
 struct Console {
     var out: (String) -> Void = { text in FileHandle.standardOutput.write(Data(text.utf8)) }

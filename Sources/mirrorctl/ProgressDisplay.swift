@@ -44,7 +44,12 @@ final class Progress {
         case .notice(let message):
             finish()
             console.logger.log(.info, "notice", message, run: run)
+        case .error(let message):
+            finish()
+            console.logger.log(.error, "error", message, run: run)
         case .detail(let message):
+            guard console.logger.enabled(.debug) else { return }
+            finish()
             console.logger.log(.debug, "detail", message, run: run)
         }
     }

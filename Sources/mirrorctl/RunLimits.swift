@@ -40,16 +40,20 @@ struct RunLimits {
         deadline.map { DeadlineCatalogSource.bounding(source, by: $0) } ?? source
     }
 
-    /// A sync whose walk committed but whose Port push the deadline cut short is partial: the
-    /// run is marked so in the database and in `report`, with the reason. Pushes that did not
-    /// happen stay pending in the ledger for the next run.
+    /// A sync whose walk committed but whose Port push the deadline cut short is partial
+    /// (`run-timeout`): the run is marked so in the database and in `report`, with the reason.
+    /// Pushes that did not happen stay pending in the ledger for the next run.
     func settle(_ report: inout SyncReport, store: MirrorStore) throws {
         guard let deadline, deadline.isExpired, let run = report.run, !report.dryRun, !report.port.skipped,
               report.port.failed > 0 || report.port.aborted != nil else { return }
         let reason = "\(deadline.reason) during the Port push: \(report.port.pending) entities pending"
-        try store.markPartial(run: run, reason: reason)
-        if report.status == .succeeded { report.status = .partial }
+        report.facts.push = report.facts.push ?? PushFacts()
+        report.facts.push?.stop = .timeout
+        let outcome = RunOutcome(report.facts)
+        report.status = outcome.status
+        report.reasons = outcome.reasons
         report.error = [report.error, reason].compactMap { $0 }.joined(separator: "; ")
+        try store.recordOutcome(run: run, outcome, error: report.error)
     }
 }
 

@@ -188,19 +188,22 @@ public final class BackstageClient: IncrementalCatalogSource {
                 do throws(TransportError) {
                     response = try connection.send(request)
                 } catch {
-                    return error.isRetryable ? .retry(BackstageError.transport(error), headers: [:]) : .failure(BackstageError.transport(error))
+                    return error.isRetryable ? .unreachable(BackstageError.transport(error)) : .failure(BackstageError.transport(error))
                 }
                 stats.bytes += response.body.count
                 if (200..<300).contains(response.status) { return .success(response) }
                 let error = BackstageClient.httpError(response)
-                return RetryPolicy.isRetryable(status: response.status)
-                    ? .retry(error, headers: response.headers) : .failure(error)
+                // A refused token is refused for every kind: the run stops asking.
+                if response.status == 401 { retry.budget?.open(.credentialsRefused, detail: "\(error)") }
+                return RetryPolicy.attempt(status: response.status, error: error, headers: response.headers)
             }, onRetry: { attempt, wait, error in
                 stats.retries += 1
                 onRetry?("retry \(attempt) in \(String(format: "%.1f", wait))s after: \(error)")
             })
         } catch let exhausted as RetryExhausted {
             throw BackstageError.gaveUp(attempts: exhausted.attempts, last: "\(exhausted.last)")
+        } catch let trip as CircuitTrip {
+            throw BackstageError.stopped(trip)
         }
     }
 

@@ -1,3 +1,5 @@
+import Store
+
 /// Why reading from Backstage failed, with the URL (never the token) and Backstage's own words.
 public enum BackstageError: Error, CustomStringConvertible {
     /// Backstage answered with an error status; `name`/`message` come from its `{error:{name,message}}` body.
@@ -10,6 +12,8 @@ public enum BackstageError: Error, CustomStringConvertible {
     case gaveUp(attempts: Int, last: String)
     /// A local catalog folder could not be read.
     case local(String)
+    /// Backstage was given up on for the rest of the run (unreachable, or the token refused).
+    case stopped(CircuitTrip)
 
     public var description: String {
         switch self {
@@ -24,6 +28,9 @@ public enum BackstageError: Error, CustomStringConvertible {
             return "\(last) (gave up after \(attempts) attempts)"
         case .local(let message):
             return message
+        case .stopped(let trip):
+            return trip.cause == .credentialsRefused
+                ? "\(trip); \(RunReason.sourceAuthRejected.hint ?? "")" : "\(trip)"
         }
     }
 }

@@ -43,9 +43,15 @@ public final class PortAuth: @unchecked Sendable {
         if let token, Date() < expiresAt { return token }
         let url = "\(baseURL)/v1/auth/access_token"
         let body = CanonicalJSON.bytes(["clientId": .string(credentials.clientId), "clientSecret": .string(credentials.clientSecret)])
-        // The body is the client secret: it goes to this URL or nowhere.
-        let response = try PortClient.sendWithRetry(HTTPRequestSpec(method: "POST", url: url, body: body, redirects: .none),
+        let response: HTTPResponseData
+        do {
+            // The body is the client secret: it goes to this URL or nowhere.
+            response = try PortClient.sendWithRetry(HTTPRequestSpec(method: "POST", url: url, body: body, redirects: .none),
                                                     connection: connection, retry: retry)
+        } catch let error as PortError where error.status == 401 || error.status == 403 {
+            // Refused client credentials are refused for every request: stop asking this run.
+            throw PortClient.refused(error, budget: retry.budget)
+        }
         guard let parsed = try? JQValue.parse(response.body), let access = parsed.member("accessToken")?.stringValue else {
             throw PortError.invalidResponse(url: url, reason: "no accessToken in the token response")
         }

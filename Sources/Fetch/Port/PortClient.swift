@@ -30,7 +30,7 @@ public struct PortStats: Sendable, Equatable {
 }
 
 /// Port's REST API over one keep-alive connection (one per worker thread; they share `PortAuth`).
-/// Retries per `RetryPolicy`; a 401 drops the token and is retried once with a fresh one.
+/// Retries per `RetryPolicy`; a 401 renews the token, refused credentials stop the run's Port calls (`send`).
 public final class PortClient {
     public let baseURL: String
     private let auth: PortAuth
@@ -175,11 +175,13 @@ public final class PortClient {
 
     // MARK: Transport
 
-    /// A token can expire while a request waits out a rate limit; renewing more often than this
-    /// means the credentials themselves are refused.
+    /// A token can expire early, or while a request waits out a rate limit: a 401 renews it, a few
+    /// times at most. Refused client credentials never get this far: the token request itself
+    /// is refused, and not retried.
     static let maxRenewals = 3
 
-    /// One authorized request with retries; a 401 renews the token (a few times at most).
+    /// One authorized request with retries. A 401 renews the token; a 401 past the renewals, or a
+    /// 403, stops every Port call of the run (the credentials are refused).
     func send(method: String, url: String, body: [UInt8]?, write: Bool) throws -> HTTPResponseData {
         var renewals = 0
         while true {
@@ -195,12 +197,22 @@ public final class PortClient {
                 } onRetry: { [self] in
                     stats.retries += 1
                 }
-            } catch PortError.http(401, let error, let message, let url) {
+            } catch let error as PortError where error.status == 401 && renewals < PortClient.maxRenewals {
                 auth.invalidate(authorization)
-                if renewals == PortClient.maxRenewals { throw PortError.http(status: 401, error: error, message: message, url: url) }
                 renewals += 1
+            } catch let error as PortError where error.status == 401 || error.status == 403 {
+                auth.invalidate(authorization)
+                throw PortClient.refused(error, budget: retry.budget)
             }
         }
+    }
+
+    /// Port refused the credentials (401 on the token or past the renewals, 403): every further request of the run
+    /// would be refused too, so the run's budget stops them (the error says which variables to check).
+    static func refused(_ error: PortError, budget: RetryBudget?) -> PortError {
+        guard let budget else { return error }
+        budget.open(.credentialsRefused, detail: "\(error)")
+        return budget.trip.map(PortError.stopped) ?? error
     }
 
     /// Sends under the retry policy; a final non-2xx answer becomes `PortError.http`.
@@ -213,16 +225,18 @@ public final class PortClient {
                 do throws(TransportError) {
                     response = try connection.send(request)
                 } catch {
-                    return error.isRetryable ? .retry(PortError.transport(error), headers: [:]) : .failure(PortError.transport(error))
+                    return error.isRetryable ? .unreachable(PortError.transport(error)) : .failure(PortError.transport(error))
                 }
                 if (200..<300).contains(response.status) { return .success(response) }
                 let parsed = try? JQValue.parse(response.body)
                 let error = PortError.http(status: response.status, error: SecretRedaction.redact(parsed?.member("error")?.stringValue),
                                            message: SecretRedaction.redact(parsed?.member("message")?.stringValue), url: request.url)
-                return RetryPolicy.isRetryable(status: response.status) ? .retry(error, headers: response.headers) : .failure(error)
+                return RetryPolicy.attempt(status: response.status, error: error, headers: response.headers)
             }, onRetry: { _, _, _ in onRetry() })
         } catch let exhausted as RetryExhausted {
             throw PortError.gaveUp(attempts: exhausted.attempts, last: "\(exhausted.last)")
+        } catch let trip as CircuitTrip {
+            throw PortError.stopped(trip)
         }
     }
 

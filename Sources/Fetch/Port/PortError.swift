@@ -1,3 +1,5 @@
+import Store
+
 /// Why a Port call failed, with the URL and Port's `{ok:false, error, message}`. Never holds a
 /// token or the client secret.
 public enum PortError: Error, CustomStringConvertible {
@@ -6,6 +8,8 @@ public enum PortError: Error, CustomStringConvertible {
     case invalidResponse(url: String, reason: String)
     case gaveUp(attempts: Int, last: String)
     case notConfigured(String)
+    /// Port was given up on for the rest of the run (unreachable, failing, or the credentials refused).
+    case stopped(CircuitTrip)
 
     public var description: String {
         switch self {
@@ -16,6 +20,9 @@ public enum PortError: Error, CustomStringConvertible {
         case .invalidResponse(let url, let reason): return "Port sent an invalid answer for \(url): \(reason)"
         case .gaveUp(let attempts, let last): return "\(last) (gave up after \(attempts) attempts)"
         case .notConfigured(let message): return message
+        case .stopped(let trip):
+            return trip.cause == .credentialsRefused
+                ? "\(trip); \(RunReason.portAuthRejected.hint ?? "")" : "\(trip)"
         }
     }
 

@@ -41,7 +41,8 @@ public final class DriftVerifier {
     /// - Parameter pageSize: entities per search page (Port allows 1…1000).
     public init(store: MirrorStore, settings: PortSettings, pageSize: Int = 1000) {
         self.store = store
-        self.settings = settings
+        // Its own run (`verify`) gets a retry budget; within a sync it shares the sync's.
+        self.settings = settings.retry.budget == nil ? settings.forOneRun() : settings
         self.pageSize = min(max(pageSize, 1), 1000)
         log = VerificationLog(store: store)
     }
@@ -166,7 +167,7 @@ public final class DriftVerifier {
             // A walk cut short says nothing about the entities not reached: none counts as missing.
             result.error = "\(error)"
             switch error as? PortError {
-            case .transport?, .gaveUp?: result.portDown = true
+            case .transport?, .gaveUp?, .stopped?: result.portDown = true
             case .http(let status, _, _, _)? where status == 401 || status == 403: result.portDown = true
             default: break
             }

@@ -8,7 +8,17 @@ public struct MappingSummary: Sendable {
     public var entities = 0
     public var filtered = 0
     public var dropped = 0
-    public var selectorErrors: [String] = []
+    /// Every expression failing now (this run's mapping and entities mapped before it that still
+    /// fail), per resource and field, with a count and one example.
+    public var failures: [MappingFailure] = []
+    /// Selector (or whole-mapping) failures now: those entities keep their previous Port
+    /// entities, and the run sends no deletes.
+    public var selectorErrors: Int { failures.filter(\.isSelector).reduce(0) { $0 + $1.count } }
+    /// Entities dropped (no usable identifier or blueprint) and Port entities two sources map to,
+    /// per cause with an example: warnings, as Ocean's, not failures.
+    public var notices = ProblemTally()
+    /// Field values failing now with a jq error (sent as null, as Ocean does).
+    public var fieldErrors: Int { failures.filter { !$0.isSelector }.reduce(0) { $0 + $1.count } }
     public var warnings = 0
     /// The first warnings, for output (all are counted).
     public var sampleWarnings: [String] = []
@@ -32,7 +42,9 @@ struct MappingStage {
     static let sourcesPerExtraWorker = 1_500
 
     /// Re-maps what the run changed (its change events), or everything when the mapping changed.
-    func apply(onWarning: (String) -> Void) throws -> MappingSummary {
+    /// `onDetail` hears about each entity's problem (for `--log-level debug`); the summary
+    /// counts them per resource and field.
+    func apply(onDetail: (String) -> Void) throws -> MappingSummary {
         let desired = DesiredState(store: store)
         var summary = MappingSummary()
         let remapAll = try desired.mappingHash() != mapping.hash
@@ -46,7 +58,10 @@ struct MappingStage {
             count: min(workers, max(1, sources / MappingStage.sourcesPerExtraWorker))) {
             try CompiledMapping(config)
         }
-        if remapAll { try desired.removeAll() }
+        if remapAll {
+            try desired.removeAll()
+            try store.removeAllMappingFaults()
+        }
         // Keyset chunks: no statement stays open while the desired tables are written, and only a
         // chunk or two of bodies is in memory whatever the catalog size. While the workers map one
         // chunk, this thread reads the next and stores the one before.
@@ -68,7 +83,10 @@ struct MappingStage {
             }
             guard let last = rows.last else { return nil }
             after = last.ref
-            for row in rows where row.body == nil { try desired.remove(sourceRef: row.ref) }
+            for row in rows where row.body == nil {
+                try desired.remove(sourceRef: row.ref)
+                try store.replaceMappingFaults(ref: row.ref, with: [])
+            }
             return rows.compactMap { row in row.body.map { (row.ref, $0) } }
         }
         var inFlight = try nextChunk().map { start($0, pool: pool) }
@@ -82,9 +100,11 @@ struct MappingStage {
             }
             let mapped = current.wait()
             inFlight = next.map { start($0, pool: pool) }
-            try save(mapped.flatMap { $0 }, into: desired, fresh: remapAll, summary: &summary, onWarning: onWarning)
+            try save(mapped.flatMap { $0 }, into: desired, fresh: remapAll, summary: &summary, onDetail: onDetail)
         }
         if remapAll { try desired.setMappingHash(mapping.hash, run: run) }
+        let resources = mapping.config.resources
+        summary.failures = try store.currentMappingFailures { resources.indices.contains($0) ? resources[$0].kind : "*" }
         return summary
     }
 
@@ -96,7 +116,7 @@ struct MappingStage {
         return pool.start(jobs, body: { mapping, slice in
             slice.map { MappingStage.mapOne(ref: $0.0, body: $0.1, mapping: mapping) }
         }, failure: { slice, error in
-            slice.map { MappedSource(ref: $0.0, selectorErrors: ["cannot compile the mapping: \(error)"]) }
+            slice.map { MappedSource(ref: $0.0, faults: [.wholeMapping("cannot compile the mapping: \(error)")]) }
         })
     }
 
@@ -104,11 +124,18 @@ struct MappingStage {
     static func mapOne(ref: String, body: String, mapping: CompiledMapping) -> MappedSource {
         var result = MappedSource(ref: ref)
         guard let parsedRef = EntityRef(parsing: ref), let entity = try? JQValue.parse(body) else {
-            result.selectorErrors.append("stored body is not valid JSON")
+            result.faults.append(.wholeMapping("stored body is not valid JSON"))
             return result
         }
         for outcome in mapping.map(entity, ref: parsedRef) {
-            result.warnings.append(contentsOf: outcome.warnings.map(\.description))
+            for warning in outcome.warnings {
+                if case .error(let message) = warning.problem {
+                    result.faults.append(MappingFault(resource: warning.resourceIndex, field: warning.field,
+                                                      expression: warning.expression, message: message))
+                } else {
+                    result.warnings.append(warning.description)
+                }
+            }
             switch outcome.outcome {
             case .entity(let portEntity):
                 result.entities.append(DesiredEntity(blueprint: portEntity.blueprint, identifier: portEntity.identifier,
@@ -119,7 +146,8 @@ struct MappingStage {
             case .dropped(let reason):
                 result.dropped.append("resources[\(outcome.resourceIndex)] dropped: \(reason)")
             case .selectorError(let message):
-                result.selectorErrors.append("resources[\(outcome.resourceIndex)] selector: \(message)")
+                result.faults.append(MappingFault(resource: outcome.resourceIndex, field: "selector.query",
+                                                  expression: mapping.config.resources[outcome.resourceIndex].selectorQuery.text, message: message))
             }
         }
         return result
@@ -127,7 +155,7 @@ struct MappingStage {
 
     /// Writes mapped sources (calling thread: the one that owns the database connection).
     private func save(_ mapped: [MappedSource], into desired: DesiredState, fresh: Bool, summary: inout MappingSummary,
-                       onWarning: (String) -> Void) throws {
+                      onDetail: (String) -> Void) throws {
         for source in mapped {
             summary.mapped += 1
             summary.entities += source.entities.count
@@ -135,17 +163,20 @@ struct MappingStage {
             summary.dropped += source.dropped.count
             summary.warnings += source.warnings.count
             for warning in source.warnings where summary.sampleWarnings.count < 20 { summary.sampleWarnings.append(warning) }
-            for drop in source.dropped { onWarning("\(source.ref): \(drop)") }
-            if !source.selectorErrors.isEmpty {
-                // Keep what the entity mapped to before: its selector can't be evaluated now.
-                for error in source.selectorErrors {
-                    summary.selectorErrors.append("\(source.ref): \(error)")
-                    onWarning("\(source.ref): \(error)")
-                }
-                continue
+            for drop in source.dropped {
+                onDetail("\(source.ref): \(drop)")
+                summary.notices.add("mapping", cause: drop, example: source.ref)
             }
+            for fault in source.faults {
+                onDetail("\(source.ref): \(fault.resource < 0 ? "mapping" : "resources[\(fault.resource)] \(fault.field)"): \(fault.message)")
+            }
+            try store.replaceMappingFaults(ref: source.ref, with: source.faults)
+            // Keep what the entity mapped to before when its selector can't be evaluated now.
+            if source.faults.contains(where: \.blocksEntity) { continue }
             for collision in try desired.replace(sourceRef: source.ref, with: source.entities, run: run, fresh: fresh) {
-                onWarning("\(source.ref) maps to \(collision), which another entity also maps to: the later one wins")
+                onDetail("\(source.ref) maps to \(collision), which another entity also maps to: the later one wins")
+                summary.notices.add("mapping", cause: "maps to a Port entity another entity also maps to (the later one wins)",
+                                    example: "\(source.ref) → \(collision)")
             }
         }
     }
@@ -157,11 +188,18 @@ struct MappedSource: Sendable {
     var entities: [DesiredEntity] = []
     var filtered = 0
     var dropped: [String] = []
-    var selectorErrors: [String] = []
+    var faults: [MappingFault] = []
     var warnings: [String] = []
 
-    init(ref: String, selectorErrors: [String] = []) {
+    init(ref: String, faults: [MappingFault] = []) {
         self.ref = ref
-        self.selectorErrors = selectorErrors
+        self.faults = faults
+    }
+}
+
+extension MappingFault {
+    /// The whole mapping failed for an entity (no program, or an unreadable stored body).
+    static func wholeMapping(_ message: String) -> MappingFault {
+        MappingFault(resource: -1, field: "mapping", expression: "", message: message)
     }
 }

@@ -10,6 +10,9 @@ public struct PortSettings: Sendable {
     public var retry: RetryPolicy
     /// Requests in flight at once.
     public var concurrency: Int
+    /// Seconds of retry waits after failures one run may spend on Port, across all requests
+    /// (`RetryBudget`); 429 waits don't count.
+    public var retryBudget = RetryBudget.defaultMaxWait
 
     public init(baseURL: String, credentials: PortCredentials, transport: TransportOptions = TransportOptions(),
                 retry: RetryPolicy = .port, concurrency: Int = 4) {
@@ -18,6 +21,14 @@ public struct PortSettings: Sendable {
         self.transport = transport
         self.retry = retry
         self.concurrency = concurrency
+    }
+
+    /// These settings with a fresh retry budget for Port, shared by every request of one run
+    /// (drift verification and push alike).
+    public func forOneRun() -> PortSettings {
+        var settings = self
+        settings.retry = retry.sharing(RetryBudget(server: "Port", maxWait: retryBudget))
+        return settings
     }
 }
 
@@ -29,10 +40,16 @@ public struct PushReport: Sendable {
     public var failed = 0
     public var stats = PortStats()
     public var tokenFetches = 0
-    /// Port's reasons for the first rejections and failures.
-    public var errors: [String] = []
-    /// A failure that stopped the push early (credentials refused, …).
-    public var aborted: String?
+    /// Port's reasons for rejections and failures, one group per distinct answer.
+    public var problems = ProblemTally()
+    /// Why the push stopped early (Port unreachable, credentials refused), if it did: the rest
+    /// stays pending for the next run.
+    public var stop: CircuitTrip?
+
+    /// One line per distinct rejection or failure.
+    public var errors: [String] { problems.lines }
+    /// `stop`, as text (with the hint for refused credentials).
+    public var aborted: String? { stop.map { "\(PortError.stopped($0))" } }
 }
 
 /// Sends the plan to Port: upserts in bulk batches of ≤20 entities and ≤1 MiB per blueprint,
@@ -49,6 +66,8 @@ final class PortPusher {
     private let config: PortAppConfig
     private let auth: PortAuth
     private let run: Int
+    /// The run's one retry allowance for Port, shared by every connection: the circuit breaker.
+    private let budget: RetryBudget
 
     init(store: MirrorStore, settings: PortSettings, config: PortAppConfig, run: Int) {
         self.store = store
@@ -56,11 +75,12 @@ final class PortPusher {
         self.config = config
         self.run = run
         auth = PortAuth(baseURL: settings.baseURL, credentials: settings.credentials)
+        budget = settings.retry.budget ?? RetryBudget(server: "Port", maxWait: settings.retryBudget)
     }
 
     private func makePool() -> WorkerPool<PortClient, Batch, BatchResult> {
-        WorkerPool(count: settings.concurrency) { [settings, auth] in
-            try PortClient(baseURL: settings.baseURL, auth: auth, transport: settings.transport, retry: settings.retry)
+        WorkerPool(count: settings.concurrency) { [settings, auth, budget] in
+            try PortClient(baseURL: settings.baseURL, auth: auth, transport: settings.transport, retry: settings.retry.sharing(budget))
         }
     }
 
@@ -76,7 +96,8 @@ final class PortPusher {
     struct BatchResult {
         var outcomes: [PushOutcome]
         var stats = PortStats()
-        var fatal: String?
+        /// Not sent because Port was given up on this run: said once, as the push's stop.
+        var stopped = false
     }
 
     /// Pushes the plan: `upserts` says how many the ledger has pending (none: not even the
@@ -86,7 +107,7 @@ final class PortPusher {
         var report = PushReport()
         let pool = makePool()
         var after: PortKey?
-        while pending > 0 && report.aborted == nil {
+        while pending > 0 && report.stop == nil {
             let upserts = try ledger.plannedUpserts(after: after, limit: PortPusher.chunk)
             guard let last = upserts.last else { break }
             after = last.key
@@ -94,7 +115,7 @@ final class PortPusher {
             try send(PortPusher.upsertBatches(upserts), pool: pool, ledger: ledger, report: &report)
             onProgress(report.upserted + report.rejected + report.failed, 0)
         }
-        if report.aborted == nil && !deletes.isEmpty {
+        if report.stop == nil && !deletes.isEmpty {
             var batches: [Batch] = []
             for (blueprint, group) in Dictionary(grouping: deletes, by: \.key.blueprint).sorted(by: { $0.key < $1.key }) {
                 for start in stride(from: 0, to: group.count, by: PortPusher.deleteBatch) {
@@ -113,8 +134,10 @@ final class PortPusher {
                       report: inout PushReport) throws {
         let results = pool.run(batches, body: { [config] client, batch in
             PortPusher.send(batch, client: client, config: config)
-        }, failure: { batch, error in
-            BatchResult(outcomes: Array(repeating: .failed(status: nil, message: "\(error)"), count: batch.size), fatal: "\(error)")
+        }, failure: { [budget] batch, error in
+            // No connection could even be made: as good as unreachable.
+            budget.open(.unreachable, detail: "\(error)")
+            return BatchResult(outcomes: Array(repeating: .failed(status: nil, message: "\(error)"), count: batch.size))
         })
         try store.db.transaction {
             for (batch, result) in zip(batches, results) {
@@ -122,18 +145,18 @@ final class PortPusher {
                 case .upsert(let items):
                     for (item, outcome) in zip(items, result.outcomes) {
                         try ledger.recordUpsert(item, outcome: outcome, run: run)
-                        report.count(outcome, key: item.key, deleted: false)
+                        report.count(outcome, key: item.key, deleted: false, quiet: result.stopped)
                     }
                 case .delete(let items):
                     for (item, outcome) in zip(items, result.outcomes) {
                         try ledger.recordDelete(item, outcome: outcome, run: run)
-                        report.count(outcome, key: item.key, deleted: true)
+                        report.count(outcome, key: item.key, deleted: true, quiet: result.stopped)
                     }
                 }
                 report.stats = report.stats + result.stats
-                if let fatal = result.fatal { report.aborted = fatal }
             }
         }
+        report.stop = budget.trip
     }
 
     /// Groups upserts by blueprint into batches within Port's limits.
@@ -192,18 +215,15 @@ final class PortPusher {
         } catch PortError.http(413, _, _, _) {
             // Too large as a batch: Ocean's fallback, one entity at a time.
             var outcomes: [PushOutcome] = []
-            var fatal: String?
             for body in bodies {
                 do {
                     outcomes.append(outcome(try client.upsertOne(blueprint: blueprint, entity: body, merge: config.enableMergeEntity,
                                                                  createMissingRelated: config.createMissingRelatedEntities)))
                 } catch {
-                    let failed = failedBatch(error, count: 1)
-                    outcomes.append(contentsOf: failed.outcomes)
-                    fatal = fatal ?? failed.fatal
+                    outcomes.append(contentsOf: failedBatch(error, count: 1).outcomes)
                 }
             }
-            return BatchResult(outcomes: outcomes, fatal: fatal)
+            return BatchResult(outcomes: outcomes)
         } catch PortError.http(let status, let error, let message, _) where status == 422 || status == 404 {
             // The whole request was refused for its content (e.g. an identifier Port rejects).
             let text = [error, message].compactMap { $0 }.joined(separator: ": ")
@@ -221,11 +241,10 @@ final class PortPusher {
         }
     }
 
-    /// A batch that failed as a whole; refused credentials stop the push.
+    /// A batch that failed as a whole (refused credentials have tripped the budget: the push stops).
     private static func failedBatch(_ error: Error, count: Int) -> BatchResult {
-        let status = (error as? PortError)?.status
-        var result = BatchResult(outcomes: Array(repeating: .failed(status: status, message: "\(error)"), count: count))
-        if status == 401 || status == 403 { result.fatal = "\(error)" }
+        var result = BatchResult(outcomes: Array(repeating: .failed(status: (error as? PortError)?.status, message: "\(error)"), count: count))
+        if case PortError.stopped = error { result.stopped = true }
         return result
     }
 }
@@ -240,16 +259,18 @@ extension PortPusher.Batch {
 }
 
 extension PushReport {
-    mutating func count(_ outcome: PushOutcome, key: PortKey, deleted: Bool) {
+    /// Counts one entity's outcome; `quiet` leaves it out of `problems` (the stop says it).
+    mutating func count(_ outcome: PushOutcome, key: PortKey, deleted: Bool, quiet: Bool = false) {
         switch outcome {
         case .acked:
             if deleted { self.deleted += 1 } else { upserted += 1 }
         case .rejected(let status, let message):
             rejected += 1
-            if errors.count < 20 { errors.append("\(PortPreflight.shortened(key.description)): \(status) \(message)") }
+            problems.add("port", cause: "rejected: \(status) \(message)", example: PortPreflight.shortened(key.description))
         case .failed(_, let message):
             failed += 1
-            if errors.count < 20 { errors.append("\(PortPreflight.shortened(key.description)): \(message)") }
+            if quiet { return }
+            problems.add("port", cause: "failed: \(message)", example: PortPreflight.shortened(key.description))
         }
     }
 }

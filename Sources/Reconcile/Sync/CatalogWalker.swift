@@ -12,6 +12,8 @@ enum WalkMessage: Sendable {
     /// What the source could not read (sent by each thread before its kind's `finished`; the same
     /// report when threads share a source).
     case descriptors(DescriptorReport)
+    /// An item of `kind` that could not be read, why, and where (said once per kind and reason).
+    case skipped(kind: String, reason: String, place: String)
     case event(SyncEvent)
     case finished(KindOutcome)
 }
@@ -67,7 +69,9 @@ final class CatalogWalker: @unchecked Sendable {
                         do {
                             source = try makeSource()
                         } catch {
-                            queue.put(.finished(KindOutcome(kind: plan.kind, complete: false, fetched: 0, error: "\(error)", mode: plan.mode)))
+                            var outcome = KindOutcome(kind: plan.kind, complete: false, fetched: 0, error: "\(error)", mode: plan.mode)
+                            outcome.failure = CatalogWalker.failure(error)
+                            queue.put(.finished(outcome))
                             continue
                         }
                     }
@@ -125,7 +129,9 @@ final class CatalogWalker: @unchecked Sendable {
             if !report.isEmpty { queue.put(.descriptors(report)) }
             return KindOutcome(kind: plan.kind, complete: true, fetched: fetched, error: nil, mode: mode)
         } catch {
-            return KindOutcome(kind: plan.kind, complete: false, fetched: fetched, error: "\(error)", mode: mode)
+            var outcome = KindOutcome(kind: plan.kind, complete: false, fetched: fetched, error: "\(error)", mode: mode)
+            outcome.failure = CatalogWalker.failure(error)
+            return outcome
         }
     }
 
@@ -189,7 +195,7 @@ final class CatalogWalker: @unchecked Sendable {
                 entities.append(try SnapshotEntity(item: item, maxBytes: maxEntityBytes))
             } catch {
                 if error.makesKindIncomplete { refused.note("\(error)") }
-                queue.put(.warning("\(kind) \(place): skipped an item: \(error)"))
+                queue.put(.skipped(kind: kind, reason: "\(error)", place: "\(kind) \(place)"))
             }
         }
         return entities
@@ -217,6 +223,16 @@ final class CatalogWalker: @unchecked Sendable {
 
     private func send(_ message: WalkMessage) throws {
         if !queue.put(message) { throw CancellationError() }
+    }
+
+    /// The run reason when `error` says the source itself is unusable (not this kind's data).
+    static func failure(_ error: Error) -> RunReason? {
+        switch error as? BackstageError {
+        case .stopped(let trip)?: return trip.cause == .credentialsRefused ? .sourceAuthRejected : .sourceUnreachable
+        case .http(401, _, _, _)?: return .sourceAuthRejected
+        case .transport?: return .sourceUnreachable
+        default: return nil
+        }
     }
 
     /// A 400 on the projected scan, or by-refs missing: this server can't do etag-first walks.

@@ -2,21 +2,20 @@ import Fetch
 import Foundation
 import Store
 
-/// How a run ended: every kind walked completely, some did, or none did.
-public enum RunStatus: String, Sendable, Codable {
-    case succeeded, partial, failed
-}
-
 /// Something worth telling a person while a run goes on.
 public enum SyncEvent: Sendable {
     case kindStarted(String)
     case page(kind: String, number: Int, entities: Int, totalSoFar: Int)
     case kindFinished(KindOutcome)
     case pushProgress(done: Int)
+    /// A problem worth a line of its own: said once per cause, with a count and an example.
     case warning(String)
     /// Worth telling once, not a problem (a URL Location target a `file:` source does not fetch).
     case notice(String)
-    /// Detail for `--log-level debug` (a document that is not an entity).
+    /// Part of the run's job could not be done (a kind not walked, the push stopped): said once.
+    case error(String)
+    /// Detail for `--log-level debug`: one entity's problem (the run also counts it under its
+    /// cause), a document that is not an entity.
     case detail(String)
     /// The run's id (not for `diff`, whose run is rolled back), for log lines.
     case runStarted(Int)
@@ -81,6 +80,7 @@ public struct PortReport: Sendable {
     public var protectedFromDelete = 0
     public var requests = 0
     public var plan = PortPlan()
+    /// One line per distinct rejection or failure.
     public var errors: [String] = []
     public var aborted: String?
 }
@@ -89,6 +89,10 @@ public struct PortReport: Sendable {
 public struct SyncReport: Sendable {
     public var run: Int?
     public var status: RunStatus
+    /// Why `status` is not `succeeded` (empty when it is).
+    public var reasons: [RunReason] = []
+    /// What `status` and `reasons` were judged from (`RunOutcome`).
+    public var facts = RunFacts()
     public var dryRun: Bool
     public var counts: ChangeCounts
     public var kinds: [KindOutcome]
@@ -98,6 +102,7 @@ public struct SyncReport: Sendable {
     public var fieldChanges: [String: [FieldChange]] = [:]
     public var mapping: MappingSummary
     public var port: PortReport
+    /// What the run said on stderr: one line per distinct problem.
     public var warnings: [String]
     public var error: String?
     /// Descriptor files and documents the source could not read (a `file:` source), all of them.
@@ -152,6 +157,12 @@ public final class SyncEngine {
             if warnings.count < 1_000 { warnings.append(message) }
             onEvent(.warning(message))
         }
+        let fail: (String) -> Void = { [onEvent] message in
+            if warnings.count < 1_000 { warnings.append(message) }
+            onEvent(.error(message))
+        }
+        let detail: (String) -> Void = { [onEvent] message in onEvent(.detail(message)) }
+        var problems = ProblemTally()
         let walker = CatalogWalker(makeSource: source.make, index: index, concurrency: options.walkConcurrency,
                                    maxEntityBytes: options.maxEntityBytes)
         var seconds: [String: Double] = [:]
@@ -180,6 +191,9 @@ public final class SyncEngine {
                     for line in report.skipped { onEvent(.detail("skipped \(line)")) }
                     for line in report.notices { onEvent(.notice(line)) }
                     for problem in report.problems { warn("descriptor \(problem)") }
+                case .skipped(let kind, let reason, let place):
+                    detail("\(place): skipped an item: \(reason)")
+                    problems.add("backstage", cause: "\(kind): skipped an item: \(reason)", example: place, unit: "items")
                 case .event(let event):
                     onEvent(event)
                 case .finished(let outcome):
@@ -197,29 +211,36 @@ public final class SyncEngine {
             lap("walk")
             // What changed is read back from the run's change events (one per ref), not held in memory.
             let stage = MappingStage(store: store, mapping: mapping, run: writer.runID, workers: options.mappingWorkers)
-            let summary = try stage.apply(onWarning: warn)
+            let summary = try stage.apply(onDetail: detail)
             try store.db.run("UPDATE runs SET mapping_hash = ? WHERE id = ?", [.text(mapping.hash), .int(writer.runID)])
             if mapping.compiled.hasCompiled { try store.recordCompiledMapping(mapping.compiled.programKey, run: writer.runID) }
+            try store.recordMappingFailures(summary.failures, run: writer.runID)
             lap("map")
 
             let incomplete = outcomes.filter { !$0.complete }
-            var status: RunStatus = incomplete.isEmpty ? .succeeded : (incomplete.count == outcomes.count ? .failed : .partial)
             var errors = incomplete.map { "\($0.kind): \($0.error ?? "incomplete")" }
             if let first = descriptors.problems.first {
-                if status == .succeeded { status = .partial }
                 let count = descriptors.problems.count
                 errors.append("\(count) descriptor problem\(count == 1 ? "" : "s"), e.g. \(first)")
             }
-            let error = errors.isEmpty ? nil : errors.joined(separator: "; ")
+            var error = errors.isEmpty ? nil : errors.joined(separator: "; ")
             let ledger = Ledger(store: store)
             let policy = DeletePolicy(threshold: mapping.config.entityDeletionThreshold,
                                       createMissingRelatedEntities: mapping.config.createMissingRelatedEntities,
                                       allowMassDelete: options.allowMassDelete)
             let decision = try policy.decide(try ledger.plannedDeletes(), owned: try ledger.ownedCount(),
                                              incompleteKinds: incomplete.map(\.kind),
-                                             selectorErrors: summary.selectorErrors.count,
+                                             selectorErrors: summary.selectorErrors,
                                              descriptorProblems: descriptors.problems.count,
                                              isRelationTarget: { try ledger.isRelationTarget($0) })
+            var facts = RunFacts()
+            facts.kinds = outcomes.count
+            facts.incompleteKinds = incomplete.count
+            facts.sourceFailures = Set(incomplete.compactMap(\.failure))
+            facts.mappingErrors = summary.fieldErrors
+            facts.selectorErrors = summary.selectorErrors
+            facts.descriptorProblems = descriptors.problems.count
+            facts.deletesWithheld = decision.skippedBecause != nil
             var port = PortReport()
             port.skipped = options.port == nil || options.dryRun
             port.deletesSkipped = decision.skippedBecause != nil
@@ -232,27 +253,33 @@ public final class SyncEngine {
             // One join over desired ⋈ ledger; the rest of the desired state is in sync with Port.
             port.pending = try ledger.pendingCount()
             port.unchanged = try DesiredState(store: store).count() - port.pending
-            if let reason = decision.skippedBecause { warn("no Port deletes this run: \(reason)") }
 
-            var partialReport = SyncReport(run: writer.runID, status: status, dryRun: options.dryRun,
+            var outcome = RunOutcome(facts)
+            var partialReport = SyncReport(run: writer.runID, status: outcome.status, dryRun: options.dryRun,
                                            counts: writer.differ.counts, kinds: outcomes,
                                            changes: options.dryRun ? try writer.changes() : [],
                                            mapping: summary, port: port, warnings: [], error: error,
                                            descriptorProblems: descriptors.problems, sourceStats: walker.sourceStats)
             lap("plan")
+            // Said once each, before the push (which may take a while): the walk and the mapping.
+            SyncEngine.kindLines(incomplete).forEach(fail)
+            SyncEngine.problemLines(mapping: summary, walk: problems, deletesWithheld: decision.skippedBecause).forEach(warn)
             if options.dryRun {
                 // Read before the rollback takes this walk's new bodies away.
                 partialReport.fieldChanges = try store.fieldChanges(of: partialReport.changes)
                 writer.rollback()
                 partialReport.run = nil
+                partialReport.reasons = outcome.reasons
+                partialReport.facts = facts
                 partialReport.warnings = warnings
                 partialReport.seconds = seconds
                 return partialReport
             }
-            try writer.commit(status: status.rawValue, error: error)
+            // Committed with what is known now; the push's part is added after it.
+            try writer.commit(outcome, error: error)
             lap("commit")
 
-            if let settings = options.port {
+            if let settings = options.port?.forOneRun() {
                 if options.verify {
                     partialReport.verify = try DriftVerifier(store: store, settings: settings).detect(run: writer.runID)
                     partialReport.port.pending = try ledger.pendingCount()
@@ -270,12 +297,22 @@ public final class SyncEngine {
                 partialReport.port.errors = pushed.errors
                 partialReport.port.aborted = pushed.aborted
                 if pushed.upserted + pushed.rejected + pushed.failed > 0 { partialReport.port.pending = try ledger.pendingCount() }
-                for message in pushed.errors { warn("Port: \(message)") }
-                if let aborted = pushed.aborted { warn("Port push stopped: \(aborted)") }
+                facts.push = PushFacts(failed: pushed.failed, rejected: pushed.rejected, stop: pushed.stop.map(PushFacts.Stop.init))
+                for line in pushed.errors { warn(line) }
+                if let aborted = pushed.aborted {
+                    fail("port: push stopped, \(ProblemTally.count(partialReport.port.pending)) entities left pending for the next run: \(aborted)")
+                    error = [error, "Port push stopped: \(aborted)"].compactMap { $0 }.joined(separator: "; ")
+                }
+                outcome = RunOutcome(facts)
+                try store.recordOutcome(run: writer.runID, outcome, error: error)
             }
             try store.db.run("UPDATE runs SET port = ? WHERE id = ?",
                              [.text(CanonicalJSON.string(partialReport.port.json)), .int(writer.runID)])
             lap("push")
+            partialReport.status = outcome.status
+            partialReport.reasons = outcome.reasons
+            partialReport.facts = facts
+            partialReport.error = error
             partialReport.warnings = warnings
             partialReport.seconds = seconds
             report = partialReport
@@ -284,6 +321,64 @@ public final class SyncEngine {
             throw error
         }
         return report
+    }
+
+    /// Incomplete kinds, one line per cause (what stopped them), naming the kinds.
+    static func kindLines(_ incomplete: [KindOutcome]) -> [String] {
+        var lines: [String] = []
+        var groups: [(key: String, kinds: [KindOutcome])] = []
+        for outcome in incomplete {
+            let key = outcome.failure?.rawValue ?? outcome.error ?? "incomplete"
+            if let index = groups.firstIndex(where: { $0.key == key }) {
+                groups[index].kinds.append(outcome)
+            } else {
+                groups.append((key, [outcome]))
+            }
+        }
+        for group in groups {
+            let names = group.kinds.map(\.kind)
+            var text = group.kinds.first?.error ?? "incomplete"
+            if let hint = group.kinds.first?.failure?.hint, !text.contains(hint) { text += "; \(hint)" }
+            lines.append(names.count == 1
+                ? "backstage: kind \(names[0]) incomplete, no deletes for it: \(text)"
+                : "backstage: \(names.count) kinds incomplete (\(names.joined(separator: ", "))), no deletes for them: \(text)")
+        }
+        return lines
+    }
+
+    /// The run's other problems before the push, one line per cause: skipped items, failed mapping
+    /// expressions, dropped entities, withheld deletes.
+    static func problemLines(mapping: MappingSummary, walk: ProblemTally, deletesWithheld: String?) -> [String] {
+        var lines = walk.lines
+        lines += mapping.failures.map(\.line)
+        lines += mapping.notices.lines
+        if let deletesWithheld { lines.append("port: no deletes this run: \(deletesWithheld)") }
+        return lines
+    }
+}
+
+extension MappingFailure {
+    /// `mapping: component properties.type (resources[0]): 1,500 entities: jq error "…", e.g. component:default/x (sent as null)`.
+    public var line: String {
+        let place = resource < 0 ? "the mapping" : "\(kind) \(field) (resources[\(resource)])"
+        let consequence = isSelector ? "kept their previous Port entities" : "sent as null"
+        return "mapping: \(place): \(ProblemTally.count(count)) \(count == 1 ? "entity" : "entities"): jq error \"\(message)\" in `\(expression)`, e.g. \(example) (\(consequence))"
+    }
+
+    /// The `mapping.fields[]` item of `sync --json` and `diff --json`.
+    public var json: JSONValue {
+        ["kind": .string(kind), "resource": .number(Double(resource)), "field": .string(field), "expression": .string(expression),
+         "count": .number(Double(count)), "example": .string(example), "message": .string(message)]
+    }
+}
+
+extension PushFacts.Stop {
+    init(_ trip: CircuitTrip) {
+        switch trip.cause {
+        case .unreachable: self = .unreachable
+        case .failing: self = .failing
+        case .credentialsRefused: self = .credentialsRefused
+        }
     }
 }
 

@@ -19,6 +19,7 @@ public enum Migrator {
         Migration(identifier: "0006_verify", sql: String(decoding: PackageResources._006_verify_sql, as: UTF8.self)),
         Migration(identifier: "0007_entity_view", sql: String(decoding: PackageResources._007_entity_view_sql, as: UTF8.self)),
         Migration(identifier: "0008_compiled_mappings", sql: String(decoding: PackageResources._008_compiled_mappings_sql, as: UTF8.self)),
+        Migration(identifier: "0009_run_reasons", sql: String(decoding: PackageResources._009_run_reasons_sql, as: UTF8.self)),
         Migration(identifier: "0010_field_changes", sql: String(decoding: PackageResources._010_field_changes_sql, as: UTF8.self)),
     ]
 

@@ -59,6 +59,9 @@ public struct KindOutcome: Sendable {
     public let fetched: Int
     public let error: String?
     public var mode: WalkMode
+    /// Why the walk did not complete, when the source itself was the cause
+    /// (`source-unreachable`, `source-auth-rejected`).
+    public var failure: RunReason?
 
     public init(kind: String, complete: Bool, fetched: Int, error: String?, mode: WalkMode = .full) {
         self.kind = kind

@@ -72,14 +72,14 @@ public final class MirrorStore {
 
     public func runs(limit: Int = 20) throws(DatabaseError) -> [RunRecord] {
         try db.rows("""
-            SELECT id, command, started_at, finished_at, status, source, kinds, fetched, created, updated, deleted, unchanged, error
+            SELECT id, command, started_at, finished_at, status, source, kinds, fetched, created, updated, deleted, unchanged, error, reasons
             FROM runs ORDER BY id DESC LIMIT ?
             """, [.int(limit)]).map(RunRecord.init(row:))
     }
 
     public func run(id: Int) throws(DatabaseError) -> RunRecord? {
         try db.row("""
-            SELECT id, command, started_at, finished_at, status, source, kinds, fetched, created, updated, deleted, unchanged, error
+            SELECT id, command, started_at, finished_at, status, source, kinds, fetched, created, updated, deleted, unchanged, error, reasons
             FROM runs WHERE id = ?
             """, [.int(id)]).map(RunRecord.init(row:))
     }
@@ -192,6 +192,8 @@ public struct RunRecord: Sendable {
     public let kinds: [String]
     public let counts: ChangeCounts
     public let error: String?
+    /// Why the run is not `succeeded` (empty when it is).
+    public let reasons: [RunReason]
 
     init(row: Row) {
         id = row.int(0) ?? 0
@@ -209,6 +211,7 @@ public struct RunRecord: Sendable {
         counts.unchanged = row.int(11) ?? 0
         self.counts = counts
         error = row.string(12)
+        reasons = RunOutcome.decode(row.string(13))
     }
 }
 

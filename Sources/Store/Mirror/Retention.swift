@@ -91,15 +91,20 @@ public struct Retention {
         report.baselines = try db.row("SELECT count(*) FROM changes WHERE run_id < ?", [.int(cut)])?.int(0) ?? 0
     }
 
-    /// Deletes runs before `cut` that nothing refers to any more, with their `run_kinds`.
+    /// Per-run details that go with their run (they never keep a run alive).
+    static let runDetails: Set<String> = ["run_kinds", "run_mapping_errors"]
+
+    /// Deletes runs before `cut` that nothing refers to any more, with their details.
     private func pruneRuns(before cut: Int, report: inout PruneReport) throws(DatabaseError) {
         var sql = "DELETE FROM runs WHERE id < ?"
-        for reference in try references(to: "runs") where reference.name != "run_kinds" {
+        for reference in try references(to: "runs") where !Retention.runDetails.contains(reference.name) {
             sql += " AND id NOT IN (SELECT \(reference.column) FROM \(reference.table) WHERE \(reference.column) IS NOT NULL)"
         }
         try db.run(sql, [.int(cut)])
         report.runsDeleted = db.changes
-        try db.run("DELETE FROM run_kinds WHERE run_id < ? AND run_id NOT IN (SELECT id FROM runs)", [.int(cut)])
+        for table in Retention.runDetails.sorted() {
+            try db.run("DELETE FROM \(table) WHERE run_id < ? AND run_id NOT IN (SELECT id FROM runs)", [.int(cut)])
+        }
         report.anchorRuns = try db.rows("SELECT id FROM runs WHERE id < ? ORDER BY id", [.int(cut)]).compactMap { $0.int(0) }
     }
 

@@ -111,13 +111,14 @@ public final class SnapshotWriter {
     }
 
     /// Writes the run's outcome and commits everything at once.
-    public func commit(status: String, error: String?) throws(DatabaseError) {
+    public func commit(_ outcome: RunOutcome, error: String?) throws(DatabaseError) {
         let counts = differ.counts
         try db.run("""
-            UPDATE runs SET finished_at = ?, status = ?, fetched = ?, created = ?, updated = ?, deleted = ?,
+            UPDATE runs SET finished_at = ?, status = ?, reasons = ?, fetched = ?, created = ?, updated = ?, deleted = ?,
                 unchanged = ?, error = ? WHERE id = ?
-            """, [.text(Timestamp.now()), .text(status), .int(counts.fetched), .int(counts.created),
-                  .int(counts.updated), .int(counts.deleted), .int(counts.unchanged), .optionalText(error), .int(runID)])
+            """, [.text(Timestamp.now()), .text(outcome.status.rawValue), .text(RunOutcome.encode(outcome.reasons)),
+                  .int(counts.fetched), .int(counts.created), .int(counts.updated), .int(counts.deleted),
+                  .int(counts.unchanged), .optionalText(error), .int(runID)])
         try db.execute("COMMIT")
         finished = true
     }

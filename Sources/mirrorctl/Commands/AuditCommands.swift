@@ -21,19 +21,27 @@ enum RunsCommand {
                 ]
                 object["finishedAt"] = run.finishedAt.map(JSONValue.string) ?? .null
                 object["error"] = run.error.map(JSONValue.string) ?? .null
+                object["reasons"] = .array(run.reasons.map { .string($0.rawValue) })
                 return .object(object)
             }))
         } else if runs.isEmpty {
             context.console.print("No runs yet.")
         } else {
             context.console.print(table(
-                ["RUN", "STARTED", "STATUS", "FETCHED", "CREATED", "UPDATED", "DELETED", "ERROR"],
+                ["RUN", "STARTED", "STATUS", "FETCHED", "CREATED", "UPDATED", "DELETED", "REASON"],
                 runs.map { run in
                     [String(run.id), run.startedAt, run.status, String(run.counts.fetched), String(run.counts.created),
-                     String(run.counts.updated), String(run.counts.deleted), OneLine.cut(run.error ?? "", limit: 100)]
+                     String(run.counts.updated), String(run.counts.deleted), reason(run)]
                 }))
         }
         return .success
+    }
+
+    /// One short reason (`runs --json`, `status` and `v_run_reasons` have them all); a run
+    /// without reasons (a `verify` run, or one from before reasons were kept) shows its error.
+    static func reason(_ run: RunRecord) -> String {
+        if run.reasons.isEmpty { return OneLine.cut(run.error ?? "", limit: 100) }
+        return RunOutcome(status: RunStatus(rawValue: run.status) ?? .failed, reasons: run.reasons).short
     }
 }
 

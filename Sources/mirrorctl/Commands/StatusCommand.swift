@@ -6,13 +6,17 @@ import Store
 enum StatusCommand {
     static let spec = CommandSpec(
         name: "status", abstract: "Show the last run, pending pushes and drift; exit non-zero when unhealthy.",
-        usage: "status [--db PATH] [--max-age DURATION] [--json]",
+        usage: "status [--db PATH] [--max-age DURATION] [--liveness] [--json]",
         options: [Configuration.databaseOption,
                   OptionSpec(name: "max-age", value: "DURATION", help: "Unhealthy when the last sync finished longer ago (e.g. 10m; env MIRROR_MAX_AGE)."),
+                  OptionSpec(name: "liveness", value: nil, help: "Only ask whether syncs still happen: exit 1 when none has finished or the last one is older than --max-age, else 0 (for a Kubernetes liveness probe)."),
                   OptionSpec(name: "json", value: nil, help: "Print one JSON object.")],
         discussion: """
             Exit status: 0 healthy; 1 no sync yet, the last sync failed, or it is older than --max-age;
-            3 the last sync was partial or its Port push stopped; 4 the database can't be read.
+            3 degraded: the last sync was partial (see its reasons) or Port pushes are pending or failed
+            after it; 4 the database can't be read. With --liveness: 1 only when no sync has finished or the
+            last one is older than --max-age (a probe must not restart a pod over a mapping error or
+            a Port outage).
             """)
 
     static func run(_ arguments: ParsedArguments, context: CommandContext) throws -> ExitStatus {
@@ -24,6 +28,10 @@ enum StatusCommand {
         } else {
             context.console.print(report.text)
         }
+        if arguments.flag("liveness") {
+            if configuration.statusMaxAge == nil { throw UsageError("--liveness needs --max-age (or MIRROR_MAX_AGE)") }
+            return report.isLive ? .success : .failed
+        }
         return report.exitStatus
     }
 }
@@ -31,6 +39,7 @@ enum StatusCommand {
 /// The health of a mirror: the last sync, Port's backlog and the last drift check.
 struct MirrorHealth {
     enum Verdict: String {
+        /// `partial`: the last sync was partial, or Port pushes are pending or failed after it.
         case healthy, stale, failed, partial, never
     }
 
@@ -44,6 +53,15 @@ struct MirrorHealth {
     var drift: JSONValue = .null
     var verdict = Verdict.never
     var problem: String?
+    /// The last run's reasons, and the mirror's own: `stale`, `pushes-pending`, `pushes-failed`.
+    var reasons: [String] = []
+
+    /// Whether syncs still happen: one has finished within `maxAge`, whatever its status (what
+    /// a liveness probe asks; a restart fixes a wedged process, not a mapping or an outage).
+    var isLive: Bool {
+        guard lastRun != nil else { return false }
+        return !reasons.contains("stale")
+    }
 
     var exitStatus: ExitStatus {
         switch verdict {
@@ -96,24 +114,41 @@ struct MirrorHealth {
         return .object(object)
     }
 
+    /// The verdict, worst first: failed, stale, then degraded (partial run, pushes not acknowledged).
     private mutating func judge() {
         guard let run = lastRun else {
             verdict = .never
             problem = "no sync has run yet"
+            reasons = ["never-run"]
             return
         }
+        reasons = run.reasons.map(\.rawValue)
+        let because = run.reasons.isEmpty ? "" : " (\(reasons.joined(separator: ", ")))"
+        // A mirror-only sync (no Port credentials) leaves its plan pending on purpose.
+        let pushes = lastRunPort?["skipped"]?.boolValue != true
+        var backlog: [String] = []
+        if pushes && pending > 0 {
+            reasons.append("pushes-pending")
+            backlog.append("\(pending) Port entities pending")
+        }
+        if pushes && failedPushes > 0 {
+            reasons.append("pushes-failed")
+            backlog.append("\(failedPushes) rejected or failed")
+        }
+        let stale = maxAge.flatMap { maxAge in ageSeconds.map { $0 > maxAge } } ?? false
+        if stale { reasons.append("stale") }
         if run.status == "failed" {
             verdict = .failed
-            problem = "the last sync (run \(run.id)) failed: \(run.error ?? "no error recorded")"
-        } else if let maxAge, let age = ageSeconds, age > maxAge {
+            problem = "the last sync (run \(run.id)) failed\(because): \(run.error ?? "no error recorded")"
+        } else if stale, let maxAge, let age = ageSeconds {
             verdict = .stale
             problem = "the last sync (run \(run.id)) finished \(DurationText.describe(age)) ago, more than --max-age \(DurationText.describe(maxAge))"
         } else if run.status == "partial" {
             verdict = .partial
-            problem = "the last sync (run \(run.id)) was partial: \(run.error ?? "some kind did not complete")"
-        } else if let stopped = lastRunPort?["error"]?.stringValue {
+            problem = "the last sync (run \(run.id)) was partial\(because): \(run.error ?? "see its reasons")"
+        } else if !backlog.isEmpty {
             verdict = .partial
-            problem = "the last sync's Port push stopped: \(stopped)"
+            problem = "after the last sync (run \(run.id)): \(backlog.joined(separator: ", "))"
         } else {
             verdict = .healthy
         }
@@ -123,6 +158,7 @@ struct MirrorHealth {
         var object: [String: JSONValue] = [
             "healthy": .bool(verdict == .healthy), "verdict": .string(verdict.rawValue),
             "pending": .number(Double(pending)), "failedPushes": .number(Double(failedPushes)), "drift": drift,
+            "reasons": .array(reasons.map(JSONValue.string)),
         ]
         object["problem"] = problem.map(JSONValue.string) ?? .null
         object["maxAgeSeconds"] = maxAge.map { .number($0) } ?? .null
@@ -134,6 +170,7 @@ struct MirrorHealth {
             last["finishedAt"] = run.finishedAt.map(JSONValue.string) ?? .null
             last["ageSeconds"] = ageSeconds.map { .number($0.rounded()) } ?? .null
             last["error"] = run.error.map(JSONValue.string) ?? .null
+            last["reasons"] = .array(run.reasons.map { .string($0.rawValue) })
             last["port"] = lastRunPort ?? .null
             object["lastRun"] = .object(last)
         } else {
@@ -149,7 +186,8 @@ struct MirrorHealth {
         var rows: [[String]] = []
         if let run = lastRun {
             let age = ageSeconds.map { " (\(DurationText.describe($0)) ago)" } ?? ""
-            rows.append(["last run", "\(run.id) \(run.status), finished \(run.finishedAt ?? "-")\(age)"])
+            let because = run.reasons.isEmpty ? "" : " (\(run.reasons.map(\.rawValue).joined(separator: ", ")))"
+            rows.append(["last run", "\(run.id) \(run.status)\(because), finished \(run.finishedAt ?? "-")\(age)"])
             let c = run.counts
             rows.append(["source", "\(run.source): \(c.fetched) fetched, \(c.created) created, \(c.updated) updated, \(c.deleted) deleted"])
             if let success = lastSuccess, success.id != run.id {

@@ -50,13 +50,9 @@ enum VerifyCommand {
             console.print("verify run \(outcome.run) \(outcome.status.rawValue): \(VerifySupport.summary(outcome.report))")
         }
         VerifySupport.warn(outcome.report, console: console)
-        for message in outcome.push.errors { console.error("Port: \(message)") }
+        for message in outcome.push.errors { console.error(message) }
         if let aborted = outcome.push.aborted { console.error("Port push stopped: \(aborted)") }
-        switch outcome.status {
-        case .succeeded: return .success
-        case .partial: return .partial
-        case .failed: return .failed
-        }
+        return ExitStatus(outcome.status)
     }
 }
 

@@ -101,7 +101,8 @@ enum Walk {
         var backstageTransport = configuration.transport
         backstageTransport.requestTally = requests.backstage
         let transport = backstageTransport
-        let retry = limits.bounding(RetryPolicy())
+        // One retry allowance for Backstage for the whole run, shared by every walking thread.
+        let retry = limits.bounding(RetryPolicy()).sharing(RetryBudget(server: "Backstage"))
         var description = url
         while description.hasSuffix("/") { description.removeLast() }
         let open = catalogSourceOpener(url: url, token: token, pageSize: pageSize, transport: transport, retry: retry)
@@ -141,9 +142,11 @@ enum Walk {
 
         var object: [String: JSONValue] = [
             "status": .string(report.status.rawValue),
+            "reasons": .array(report.reasons.map { .string($0.rawValue) }),
             "dryRun": .bool(dryRun),
             "source": counts(report.counts),
             "requests": requests.json,
+            "mapping": mappingJSON(report.mapping),
         ]
         object["run"] = report.run.map { .number(Double($0)) } ?? .null
         object["seconds"] = .object(report.seconds.mapValues { .number(($0 * 1000).rounded() / 1000) })
@@ -154,7 +157,6 @@ enum Walk {
                  "entity": problem.entity.map(JSONValue.string) ?? .null, "message": .string(problem.message)]
             })
         }
-        object["mapping"] = ["errors": .number(Double(mappingErrors(report.mapping)))]
         if dryRun {
             object["changes"] = .array(report.changes.map { change in
                 FieldChangeOutput.entityJSON(ref: change.ref, change: change.change, fields: report.fieldChanges[change.ref] ?? [])
@@ -170,7 +172,8 @@ enum Walk {
             if dryRun { printPlan(report, console: console) }
             let c = report.counts
             let what = dryRun ? "diff" : "run \(report.run ?? 0)"
-            console.print("\(what) \(report.status.rawValue) in \(String(format: "%.2f", elapsed))s: \(c.fetched) fetched, \(c.created) created, \(c.updated) updated, \(c.deleted) deleted, \(c.unchanged) unchanged")
+            let because = report.reasons.isEmpty ? "" : " (\(report.reasons.map(\.rawValue).joined(separator: ", ")))"
+            console.print("\(what) \(report.status.rawValue)\(because) in \(String(format: "%.2f", elapsed))s: \(c.fetched) fetched, \(c.created) created, \(c.updated) updated, \(c.deleted) deleted, \(c.unchanged) unchanged")
             let p = report.port
             if dryRun {
                 console.print("port plan: \(p.plan.upserts.filter(\.isCreate).count) to create, \(p.plan.upserts.filter { !$0.isCreate }.count) to update, \(p.plan.deletes.count) to delete")
@@ -188,19 +191,11 @@ enum Walk {
             if !json { console.print("verify: \(VerifySupport.summary(verified))") }
             VerifySupport.warn(verified, console: runConsole)
         }
-        for outcome in report.kinds where !outcome.complete {
-            logger.error("error", "kind \(outcome.kind) incomplete, no deletes for it: \(outcome.error ?? "unknown error")")
-        }
         if !report.descriptorProblems.isEmpty {
             let count = report.descriptorProblems.count
             logger.error("error", "\(count) descriptor problem\(count == 1 ? "" : "s") (listed above): their entities keep their last mirrored version; no deletes this run")
         }
-        let exit: ExitStatus
-        switch report.status {
-        case .succeeded: exit = report.port.thresholdExceeded ? .partial : .success
-        case .partial: exit = .partial
-        case .failed: exit = .failed
-        }
+        let exit = ExitStatus(report.status)
         if !dryRun {
             let summary = RunSummary(report: .object(object), finishedAt: Date())
             if logger.settings.format == .json, context.environment[RunFinishedEvent.loggedByParent] != "1" {
@@ -220,9 +215,14 @@ enum Walk {
         return exit
     }
 
-    /// Mapping and selector evaluations that failed, for `mapping.errors` in `--json` and the metrics.
+    /// The `mapping` object of `sync --json` and `diff --json`: failed expressions per field.
+    static func mappingJSON(_ summary: MappingSummary) -> JSONValue {
+        ["errors": .number(Double(mappingErrors(summary))), "fields": .array(summary.failures.map(\.json))]
+    }
+
+    /// Mapping and selector evaluations failing now, for `mapping.errors` in `--json` and the metrics.
     static func mappingErrors(_ mapping: MappingSummary) -> Int {
-        mapping.selectorErrors.count + mapping.warnings
+        mapping.failures.reduce(0) { $0 + $1.count }
     }
 
     static func counts(_ counts: ChangeCounts) -> JSONValue {

@@ -15,8 +15,10 @@ enum WatchCommand {
             metricsAddressOption,
         ],
         discussion: """
-            A tick that comes while a run is still going is skipped, never queued. After a failed or
-            partial run the next one waits twice as long as the last wait (up to --max-backoff).
+            A tick that comes while a run is still going is skipped, never queued. After a failed run,
+            or one partial because a server was down or refused the credentials, the next one waits
+            twice as long as the last wait (up to --max-backoff); a run partial for mapping errors or
+            rejected entities keeps the interval.
             On SIGTERM or SIGINT no new run starts; a run in progress finishes within --grace or is
             abandoned (nothing half-written), then watch exits 0. A run finds the database locked by
             another writer: that tick is skipped. Exit status: 0 stopped by a signal, 2 configuration
@@ -332,7 +334,9 @@ struct WatchLoop {
             let summary = RunSummary(report: report, finishedAt: Date())
             monitor.runEnded(summary)
             RunFinishedEvent.log(summary, exitStatus: status, seconds: seconds, to: log)
-            return status != 0
+            // Back off after an outage; a run partial for its mapping or content keeps the schedule.
+            let reasons = summary.reasons.compactMap(RunReason.init(rawValue:))
+            return status != 0 && (summary.status == RunStatus.failed.rawValue || reasons.isEmpty || reasons.contains(where: \.isOutage))
         }
     }
 }
