@@ -139,7 +139,10 @@ final class PortEndToEndTests: EndToEndCase {
         let identifier = try XCTUnwrap(EntityRef(entity: component)).description
         port.forceFailures(identifiers: [identifier], status: 422, error: "blueprint_schema_mismatch", message: "the test refuses it")
         let first = try mirrorctl(["sync", "--json"])
-        assertStatus(first, 0)
+        // Not everything planned reached Port: partial, with the reason.
+        assertStatus(first, 3)
+        XCTAssertEqual(first.json?["status"], "partial")
+        XCTAssertEqual(first.json?["reasons"], ["push-rejected"])
         XCTAssertEqual(portCount(first, "failed"), 1)
         XCTAssertEqual(portCount(first, "pending"), 1)
         XCTAssertEqual(portCount(first, "upserted"), expectedEntityCount - 1)
@@ -149,6 +152,8 @@ final class PortEndToEndTests: EndToEndCase {
         port.clearForcedFailures()
         port.resetLog()
         let second = try mirrorctl(["sync", "--json"])
+        assertStatus(second, 0)
+        XCTAssertEqual(second.json?["reasons"], [])
         XCTAssertEqual(portCount(second, "upserted"), 1)
         XCTAssertEqual(portCount(second, "pending"), 0)
         XCTAssertNotNil(port.entity(blueprint: "component", identifier: identifier))

@@ -32,7 +32,7 @@ final class MirrorStoreTests: XCTestCase {
             try writer.finishKind(KindOutcome(kind: kind, complete: !incomplete.contains(kind), fetched: 0,
                                               error: incomplete.contains(kind) ? "boom" : nil))
         }
-        try writer.commit(status: incomplete.isEmpty ? "succeeded" : "partial", error: nil)
+        try writer.commit(RunOutcome(status: incomplete.isEmpty ? .succeeded : .partial, reasons: incomplete.isEmpty ? [] : [.kindIncomplete]), error: nil)
         return writer
     }
 

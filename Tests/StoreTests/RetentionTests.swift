@@ -31,7 +31,7 @@ final class RetentionTests: TemporaryDirectoryCase {
                                         startedAt: Timestamp.now(), index: try store.loadIndex())
         for entity in entities { try writer.record(entity) }
         try writer.finishKind(KindOutcome(kind: "component", complete: !failed, fetched: entities.count, error: failed ? "down" : nil))
-        try writer.commit(status: failed ? "failed" : "succeeded", error: failed ? "down" : nil)
+        try writer.commit(RunOutcome(status: failed ? .failed : .succeeded, reasons: failed ? [.sourceUnreachable] : []), error: failed ? "down" : nil)
         return writer.runID
     }
 
