@@ -359,7 +359,9 @@ final class HostileServerTests: PortBackedCase {
         }
         XCTAssertTrue(runs[0].result.stderr.contains(#"evil\x1b]0;title\x07\r\nINJECTED-LINE"#), runs[0].result.stderr)
         XCTAssertTrue(runs[0].result.stderr.contains(#"\r\nINJECTED-LINE \x1b]0;title\x07 row"#), runs[0].result.stderr)
-        XCTAssertTrue(runs[2].result.stdout.contains(#"\r\nINJECTED-LINE"#), "the ERROR column of runs: \(runs[2].result.stdout)")
+        // The runs table shows a short typed reason, never the server's words.
+        XCTAssertTrue(runs[2].result.stdout.contains("kind-incomplete"), "the REASON column of runs: \(runs[2].result.stdout)")
+        XCTAssertFalse(runs[2].result.stdout.contains("\u{1B}"), runs[2].result.stdout)
         XCTAssertNotNil(runs[1].result.stderr.split(separator: "\n").first.flatMap { try? CanonicalJSON.parse(Array($0.utf8)) },
                         "JSON logs stay JSON: \(runs[1].result.stderr)")
         XCTAssertNotNil(runs.last?.result.json, "--json stays JSON")
