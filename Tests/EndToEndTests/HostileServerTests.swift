@@ -34,10 +34,21 @@ final class HostileServerTests: PortBackedCase {
         return Set(try store.db.rows("SELECT ref FROM entities").compactMap { $0.string(0) })
     }
 
-    /// A run whose Port push failed while everything else worked exits 0 today (its JSON says
-    /// `succeeded` with `port.failed` > 0) and 3 once runs report typed reasons; either way the
-    /// exit status must match the status the run reports.
-    static let portFailed: Set<Int32> = [0, 3]
+    /// A run whose Port push failed while everything else worked is partial (exit 3), never
+    /// `succeeded`, and names a Port reason.
+    static let portFailed: Set<Int32> = [3]
+    static let portReasons: Set<String> = ["push-failed", "push-rejected", "port-unreachable", "port-auth-rejected"]
+
+    /// A hostile Backstage answer leaves its kind incomplete: partial, and the reason says so.
+    func assertKindIncomplete(_ run: ChildRun, file: StaticString = #filePath, line: UInt = #line) {
+        let reasons = run.result.json?["reasons"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        XCTAssertTrue(reasons.contains("kind-incomplete"), "kind-incomplete in \(reasons)", file: file, line: line)
+    }
+
+    func assertPortReason(_ run: ChildRun, file: StaticString = #filePath, line: UInt = #line) {
+        let reasons = run.result.json?["reasons"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        XCTAssertFalse(Self.portReasons.isDisjoint(with: reasons), "a Port reason in \(reasons)", file: file, line: line)
+    }
 
     /// Status, time and memory bounds, and no terminal control bytes on either stream.
     func assertContained(_ run: ChildRun, status: Int32, within seconds: Double, maxMiB: Int = 300,
@@ -114,6 +125,7 @@ final class HostileServerTests: PortBackedCase {
         try edit(components()[0], description: "to be pushed")
         let run = try measuredRun(["sync", "--json"])
         assertContained(run, statuses: Self.portFailed, within: seconds)
+        assertPortReason(run)
         XCTAssertEqual(count(run.result, "port", "pending"), 1, run.result.stdout)
         return run
     }
@@ -175,6 +187,7 @@ final class HostileServerTests: PortBackedCase {
 
         let run = try measuredRun(["sync", "--json"])
         assertContained(run, statuses: Self.portFailed, within: 30)
+        assertPortReason(run)
         XCTAssertEqual(thief.connections, 0, "entity data went to another origin")
         XCTAssertGreaterThanOrEqual(count(run.result, "port", "pending") ?? 0, 2, run.result.stdout)
         XCTAssertEqual(count(run.result, "port", "upserted"), 0, "another origin's acknowledgements are never seen")
@@ -247,6 +260,7 @@ final class HostileServerTests: PortBackedCase {
         try edit(victim, description: String(repeating: "big ", count: 300_000))
         let run = try measuredRun(["sync", "--json", "--max-entity-size", "1MiB"])
         assertContained(run, status: 3, within: 60)
+        assertKindIncomplete(run)
         XCTAssertTrue(run.result.stderr.contains("over the per-entity limit of 1 MiB (--max-entity-size)"), run.result.stderr)
         XCTAssertTrue(run.result.stdout.contains("1 entity was refused"), run.result.stdout)
         let shown = try mirrorctl(["show", ref(victim), "--json"])
@@ -392,6 +406,7 @@ final class HostileServerTests: PortBackedCase {
         for arguments in [["sync", "--json", "--full"], ["sync", "--json"]] {
             let run = try measuredRun(arguments)
             assertContained(run, status: 3, within: 30)
+            assertKindIncomplete(run)
             XCTAssertTrue(run.result.stderr.contains(#"contains a control character"#), run.result.stderr)
             XCTAssertTrue(run.result.stderr.contains(#"\#(name)\x00evil"#), run.result.stderr)
             if arguments.contains("--full") {
@@ -418,6 +433,7 @@ final class HostileServerTests: PortBackedCase {
             let run = try measuredRun(["sync", "--json"])
             proxy.stop()
             assertContained(run, status: 3, within: 30)
+            assertKindIncomplete(run)
             XCTAssertTrue(run.result.stdout.contains("asked for \(ref(asked)) at position 0, got \(ref(other))")
                           || run.result.stdout.contains("items missing or of the wrong length"), run.result.stdout)
             let shown = try mirrorctl(["show", ref(other), "--json"])
@@ -452,6 +468,7 @@ final class HostileServerTests: PortBackedCase {
         defer { proxy.stop() }
         let run = try measuredRun(["sync", "--json"])
         assertContained(run, statuses: Self.portFailed, within: 30)
+        assertPortReason(run)
         XCTAssertEqual(count(run.result, "port", "upserted"), 0, run.result.stdout)
         XCTAssertGreaterThanOrEqual(count(run.result, "port", "pending") ?? 0, 2, run.result.stdout)
         XCTAssertTrue(run.result.stderr.contains("Port gave no result for this entity") || run.result.stdout.contains("Port gave no result"),
