@@ -3,9 +3,9 @@ import Foundation
 import Store
 import XCTest
 
-/// `CanonicalJSON.bytes(of:)` skips libjq's key sort when every object already holds its keys in
-/// sorted order, and prints through one reused memory stream per thread: both must give exactly
-/// the bytes of libjq's sorted print, whatever the value.
+/// `CanonicalJSON.bytes(of:)` skips the key sort when every object already holds its keys in
+/// sorted order, and grows one buffer per value: both must give exactly the bytes of libjq's sorted
+/// print, whatever the value. (The full equality proof is `CanonicalPrinterEqualityTests`.)
 final class CanonicalPrintTests: XCTestCase {
     /// libjq's sorted print through a jv string: the reference the fast path must equal.
     func reference(_ value: JQValue) -> [UInt8] {
@@ -73,9 +73,9 @@ final class CanonicalPrintTests: XCTestCase {
         XCTAssertTrue(String(decoding: CanonicalJSON.bytes(of: value.raw), as: UTF8.self).hasPrefix("[[[["))
     }
 
-    /// The reused stream is rewound for each value: a short value after a long one, or after one
-    /// large enough to make the thread drop its buffer, carries nothing of the earlier one.
-    func testTheReusedStreamCarriesNothingOver() throws {
+    /// A short value after a long one, or after one far larger than the first buffer, carries
+    /// nothing of the earlier one.
+    func testNothingCarriesOverBetweenValues() throws {
         let long = try JQValue.parse("[" + (0..<2_000).map { "\"item-\($0)\"" }.joined(separator: ",") + "]")
         let huge = try JQValue.parse("\"" + String(repeating: "x", count: 1_500_000) + "\"")
         let short = try JQValue.parse(#"{"b":[1],"a":null}"#)
@@ -83,10 +83,10 @@ final class CanonicalPrintTests: XCTestCase {
         XCTAssertEqual(String(decoding: CanonicalJSON.bytes(of: short.raw), as: UTF8.self), #"{"a":null,"b":[1]}"#)
         XCTAssertEqual(CanonicalJSON.bytes(of: huge.raw).count, 1_500_002)
         XCTAssertEqual(String(decoding: CanonicalJSON.bytes(of: short.raw), as: UTF8.self), #"{"a":null,"b":[1]}"#)
-        XCTAssertEqual(CanonicalJSON.bytes(of: try JQValue.parse("[]").raw), Array("[]".utf8))
+        XCTAssertEqual(try JQValue.parse("[]").canonicalBytes(), Array("[]".utf8))
     }
 
-    /// Every thread prints through its own stream.
+    /// Threads print independently.
     func testThreadsPrintIndependently() throws {
         let failures = Failures()
         DispatchQueue.concurrentPerform(iterations: 4) { thread in
