@@ -27,41 +27,127 @@ public struct MappingSummary: Sendable {
 
 /// Brings the desired Port state up to date with the mirror, inside the run's transaction:
 /// re-maps only entities whose source changed, or every entity when the mapping changed.
-/// Mapping runs on every core (one compiled mapping per worker); the database is written by the
-/// calling thread. A source whose selector errored keeps its previous desired entities (and the
-/// run sends no deletes).
-struct MappingStage {
+///
+/// Where the mapping runs depends on what the run must re-map (`begin`):
+/// - **On the walk** (the mapping is the one the desired state was made with, or the mirror is
+///   empty): each walking thread maps a changed entity from the parse it already has
+///   (`WalkMapper`), and the database thread stores the results page by page (`save`). After the
+///   walk, `finish` only removes what deleted sources mapped to and maps the few changes the walk
+///   could not (a ref fetched twice, the second copy reverting the first) from the database.
+/// - **From the database** (the mapping changed on a non-empty mirror: every entity, changed or
+///   not): `finish` reads the stored bodies in keyset chunks and maps them on every core (one
+///   compiled mapping per worker); the database is written by the calling thread.
+///
+/// A source whose selector errored keeps its previous desired entities (and the run sends no
+/// deletes). Each entity's problems reach `onDetail` (for `--log-level debug`); the summary counts
+/// them per resource and field.
+final class MappingStage {
     let store: MirrorStore
     let mapping: LoadedMapping
     let run: Int
     let workers: Int
+    private let desired: DesiredState
+    private var summary = MappingSummary()
+    /// Whether the walk maps changed entities (decided by `begin`).
+    private(set) var mapsOnWalk = false
+    /// Whether every entity is re-mapped this run (a new mapping, or a first sync); nil until decided.
+    private var remapAll: Bool?
 
     /// Rows read and mapped per round; bounds memory whatever the catalog size.
     static let chunk = 2_000
     static let job = 100
     static let sourcesPerExtraWorker = 1_500
 
-    /// Re-maps what the run changed (its change events), or everything when the mapping changed.
-    /// `onDetail` hears about each entity's problem (for `--log-level debug`); the summary
-    /// counts them per resource and field.
-    func apply(onDetail: (String) -> Void) throws -> MappingSummary {
-        let desired = DesiredState(store: store)
-        var summary = MappingSummary()
-        let remapAll = try desired.mappingHash() != mapping.hash
-        summary.remappedAll = remapAll
+    init(store: MirrorStore, mapping: LoadedMapping, run: Int, workers: Int) {
+        self.store = store
+        self.mapping = mapping
+        self.run = run
+        self.workers = workers
+        desired = DesiredState(store: store)
+    }
+
+    /// Decides, before the walk, whether the walk maps (see the type's comment). A first sync (an
+    /// empty mirror) re-maps everything on the walk: every entity it stores is new.
+    /// - Returns: whether the walk should map changed entities.
+    func begin(mirrorIsEmpty: Bool) throws -> Bool {
+        let remapAll = try decideRemapAll()
+        mapsOnWalk = !remapAll || mirrorIsEmpty
+        if remapAll && mapsOnWalk { try removeAll() }
+        return mapsOnWalk
+    }
+
+    private func decideRemapAll() throws -> Bool {
+        if let remapAll { return remapAll }
+        let decided = try desired.mappingHash() != mapping.hash
+        remapAll = decided
+        summary.remappedAll = decided
+        return decided
+    }
+
+    /// A full re-map starts from nothing: no desired entity and no recorded mapping fault.
+    private func removeAll() throws {
+        try desired.removeAll()
+        try store.removeAllMappingFaults()
+    }
+
+    /// What a source that no longer exists mapped to, and its faults, are forgotten.
+    private func forget(sourceRef ref: String) throws {
+        try desired.remove(sourceRef: ref)
+        try store.replaceMappingFaults(ref: ref, with: [])
+    }
+
+    /// Stores what the walk mapped (database thread). `fresh`: the sources have no desired
+    /// entities yet (new in this run's full re-map), which saves their removal.
+    func save(walked: [MappedSource], fresh: Bool, onDetail: (String) -> Void) throws {
+        try save(walked, fresh: fresh && remapAll == true, onDetail: onDetail)
+    }
+
+    /// Completes the desired state after the walk (without `begin`, all from the database).
+    /// - Parameter unmapped: refs the run created or updated that the walk did not map.
+    func finish(unmapped: Set<String>, onDetail: (String) -> Void) throws -> MappingSummary {
+        let remapAll = try decideRemapAll()
+        if mapsOnWalk {
+            for row in try store.db.rows("SELECT ref FROM changes WHERE run_id = ? AND change = 'deleted'", [.int(run)]) {
+                if let ref = row.string(0) { try forget(sourceRef: ref) }
+            }
+            var rows: [(String, String)] = []
+            for ref in unmapped.sorted() {
+                let body = try store.db.row("SELECT b.body FROM entities e JOIN blobs b ON b.hash = e.hash WHERE e.ref = ?",
+                                            [.text(ref)])?.string(0)
+                if let body { rows.append((ref, body)) } else { try forget(sourceRef: ref) }
+            }
+            if !rows.isEmpty {
+                let pool = makePool(sources: rows.count)
+                try save(start(rows, pool: pool).wait().flatMap { $0 }, fresh: false, onDetail: onDetail)
+            }
+        } else {
+            try mapFromDatabase(remapAll: remapAll, onDetail: onDetail)
+        }
+        if remapAll { try desired.setMappingHash(mapping.hash, run: run) }
+        let resources = mapping.config.resources
+        summary.failures = try store.currentMappingFailures { resources.indices.contains($0) ? resources[$0].kind : "*" }
+        return summary
+    }
+
+    /// Each worker compiles the program once (~60 ms with libjq 1.6, one at a time): as long as
+    /// mapping ~1,500 entities on one thread; fewer sources than that don't pay for a thread. The
+    /// first worker takes the run's loaded mapping, compiled already (the walk is over: nothing
+    /// else uses it).
+    private func makePool(sources: Int) -> WorkerPool<CompiledMapping, ArraySlice<(String, String)>, [MappedSource]> {
         let config = mapping.config
-        // Each worker compiles the program once (~60 ms with libjq 1.6, one at a time): as long
-        // as mapping ~1,500 entities on one thread; fewer sources than that don't pay for a thread.
+        let loaded = LoanedMapping(mapping.compiled)
+        return WorkerPool(count: min(workers, max(1, sources / MappingStage.sourcesPerExtraWorker))) {
+            try loaded.take() ?? CompiledMapping(config)
+        }
+    }
+
+    /// Re-maps what the run changed (its change events), or everything when the mapping changed,
+    /// from the stored bodies.
+    private func mapFromDatabase(remapAll: Bool, onDetail: (String) -> Void) throws {
         let sources = try store.db.row(remapAll ? "SELECT count(*) FROM entities" : "SELECT count(*) FROM changes WHERE run_id = ?",
                                        remapAll ? [] : [.int(run)])?.int(0) ?? 0
-        let pool = WorkerPool<CompiledMapping, ArraySlice<(String, String)>, [MappedSource]>(
-            count: min(workers, max(1, sources / MappingStage.sourcesPerExtraWorker))) {
-            try CompiledMapping(config)
-        }
-        if remapAll {
-            try desired.removeAll()
-            try store.removeAllMappingFaults()
-        }
+        let pool = makePool(sources: sources)
+        if remapAll { try removeAll() }
         // Keyset chunks: no statement stays open while the desired tables are written, and only a
         // chunk or two of bodies is in memory whatever the catalog size. While the workers map one
         // chunk, this thread reads the next and stores the one before.
@@ -83,10 +169,7 @@ struct MappingStage {
             }
             guard let last = rows.last else { return nil }
             after = last.ref
-            for row in rows where row.body == nil {
-                try desired.remove(sourceRef: row.ref)
-                try store.replaceMappingFaults(ref: row.ref, with: [])
-            }
+            for row in rows where row.body == nil { try forget(sourceRef: row.ref) }
             return rows.compactMap { row in row.body.map { (row.ref, $0) } }
         }
         var inFlight = try nextChunk().map { start($0, pool: pool) }
@@ -100,12 +183,8 @@ struct MappingStage {
             }
             let mapped = current.wait()
             inFlight = next.map { start($0, pool: pool) }
-            try save(mapped.flatMap { $0 }, into: desired, fresh: remapAll, summary: &summary, onDetail: onDetail)
+            try save(mapped.flatMap { $0 }, fresh: remapAll, onDetail: onDetail)
         }
-        if remapAll { try desired.setMappingHash(mapping.hash, run: run) }
-        let resources = mapping.config.resources
-        summary.failures = try store.currentMappingFailures { resources.indices.contains($0) ? resources[$0].kind : "*" }
-        return summary
     }
 
     /// Starts mapping rows on the pool's threads (outputs in row order, per job).
@@ -120,13 +199,18 @@ struct MappingStage {
         })
     }
 
-    /// One source entity through every resource of the mapping (runs on a worker thread).
+    /// One stored source entity through every resource of the mapping (runs on a worker thread).
     static func mapOne(ref: String, body: String, mapping: CompiledMapping) -> MappedSource {
-        var result = MappedSource(ref: ref)
         guard let parsedRef = EntityRef(parsing: ref), let entity = try? JQValue.parse(body) else {
-            result.faults.append(.wholeMapping("stored body is not valid JSON"))
-            return result
+            return MappedSource(ref: ref, faults: [.wholeMapping("stored body is not valid JSON")])
         }
+        return mapOne(ref: ref, parsedRef: parsedRef, entity: entity, mapping: mapping)
+    }
+
+    /// One parsed source entity (in stored form, owned by the calling thread) through every
+    /// resource of the mapping.
+    static func mapOne(ref: String, parsedRef: EntityRef, entity: JQValue, mapping: CompiledMapping) -> MappedSource {
+        var result = MappedSource(ref: ref)
         for outcome in mapping.map(entity, ref: parsedRef) {
             for warning in outcome.warnings {
                 if case .error(let message) = warning.problem {
@@ -139,7 +223,7 @@ struct MappingStage {
             switch outcome.outcome {
             case .entity(let portEntity):
                 result.entities.append(DesiredEntity(blueprint: portEntity.blueprint, identifier: portEntity.identifier,
-                                                     sourceRef: ref, canonical: portEntity.canonical,
+                                                     sourceRef: ref, canonical: portEntity.canonical, hash: portEntity.hash,
                                                      targets: portEntity.relationTargets.map(\.identifier)))
             case .filtered:
                 result.filtered += 1
@@ -154,8 +238,7 @@ struct MappingStage {
     }
 
     /// Writes mapped sources (calling thread: the one that owns the database connection).
-    private func save(_ mapped: [MappedSource], into desired: DesiredState, fresh: Bool, summary: inout MappingSummary,
-                      onDetail: (String) -> Void) throws {
+    private func save(_ mapped: [MappedSource], fresh: Bool, onDetail: (String) -> Void) throws {
         for source in mapped {
             summary.mapped += 1
             summary.entities += source.entities.count
@@ -201,5 +284,22 @@ extension MappingFault {
     /// The whole mapping failed for an entity (no program, or an unreadable stored body).
     static func wholeMapping(_ message: String) -> MappingFault {
         MappingFault(resource: -1, field: "mapping", expression: "", message: message)
+    }
+}
+
+/// The run's compiled mapping, handed to the first worker that asks.
+private final class LoanedMapping: @unchecked Sendable {
+    private let lock = NSLock()
+    private var mapping: CompiledMapping?  // guarded by lock
+
+    init(_ mapping: CompiledMapping) {
+        self.mapping = mapping
+    }
+
+    func take() -> CompiledMapping? {
+        lock.withLock {
+            defer { mapping = nil }
+            return mapping
+        }
     }
 }

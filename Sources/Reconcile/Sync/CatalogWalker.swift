@@ -4,8 +4,8 @@ import Store
 
 /// What a kind's walk hands to the thread that writes the database.
 enum WalkMessage: Sendable {
-    /// Bodies fetched (parsed, canonicalized and hashed on the walking thread).
-    case entities(kind: String, page: Int, [SnapshotEntity])
+    /// Bodies fetched (parsed, canonicalized, hashed and, when changed, mapped on the walking thread).
+    case entities(kind: String, page: Int, [WalkedEntity])
     /// Mirrored entries (index positions) a scan found unchanged (uid and etag as mirrored).
     case unchanged(kind: String, [Int32])
     case warning(String)
@@ -38,13 +38,20 @@ final class CatalogWalker: @unchecked Sendable {
 
     /// Entities larger than this (canonical JSON bytes) are refused one by one.
     private let maxEntityBytes: Int
+    /// Maps changed entities on the walking threads; nil when the run maps from the database.
+    private let mapper: WalkMapper?
+    /// Threads that process one page's items at most (one per core).
+    private let processingThreads: Int
 
     init(makeSource: @escaping @Sendable () throws -> CatalogSource, index: MirrorIndex, concurrency: Int,
-         maxEntityBytes: Int = SnapshotEntity.defaultMaxBytes) {
+         maxEntityBytes: Int = SnapshotEntity.defaultMaxBytes, mapper: WalkMapper? = nil,
+         processingThreads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.makeSource = makeSource
         self.index = index
         self.concurrency = max(1, concurrency)
         self.maxEntityBytes = maxEntityBytes
+        self.mapper = mapper
+        self.processingThreads = max(1, processingThreads)
     }
 
     /// Requests and bytes of every walking thread so far.
@@ -186,19 +193,53 @@ final class CatalogWalker: @unchecked Sendable {
         return seen
     }
 
-    /// Canonicalizes and hashes page items on this thread; malformed items become warnings.
-    private func snapshot(_ items: [JQValue], kind: String, where place: String, refused: inout Refusals) -> [SnapshotEntity] {
-        var entities: [SnapshotEntity] = []
-        entities.reserveCapacity(items.count)
+    /// Canonicalizes, hashes and (when the run maps on the walk) maps page items, each from its
+    /// one parse; malformed items become warnings. A large page is split over up to
+    /// `processingThreads` threads (this one and helpers): one kind can be half a catalog, and its
+    /// walk must not be bound to one core. The items of a page are independent values, and this
+    /// thread waits for the helpers before the page is released, so no jv is shared meanwhile.
+    private func snapshot(_ items: [JQValue], kind: String, where place: String, refused: inout Refusals) -> [WalkedEntity] {
+        let parts = min(processingThreads, items.count / CatalogWalker.itemsPerThread)
+        guard parts > 1 else { return process(items[...], kind: kind, where: place, refused: &refused) }
+        let size = (items.count + parts - 1) / parts
+        let results = PartResults(count: parts)
+        let group = DispatchGroup()
+        for part in 1..<parts {
+            group.enter()
+            let slice = HandedOver(items[(part * size)..<min(items.count, (part + 1) * size)])
+            let thread = Thread { [self] in
+                var partRefused = Refusals()
+                let entities = process(slice.items, kind: kind, where: place, refused: &partRefused)
+                results.set(part, entities, partRefused)
+                group.leave()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        var firstRefused = Refusals()
+        results.set(0, process(items[0..<size], kind: kind, where: place, refused: &firstRefused), firstRefused)
+        group.wait()
+        let (entities, partRefusals) = results.joined()
+        for part in partRefusals { refused.add(part) }
+        return entities
+    }
+
+    /// A page needs this many items per thread before it is split.
+    static let itemsPerThread = 100
+
+    private func process(_ items: ArraySlice<JQValue>, kind: String, where place: String, refused: inout Refusals) -> [WalkedEntity] {
+        var read: [(entity: SnapshotEntity, stored: JQValue)] = []
+        read.reserveCapacity(items.count)
         for item in items {
             do throws(SnapshotEntity.Rejection) {
-                entities.append(try SnapshotEntity(item: item, maxBytes: maxEntityBytes))
+                read.append(try SnapshotEntity.reading(item, maxBytes: maxEntityBytes))
             } catch {
                 if error.makesKindIncomplete { refused.note("\(error)") }
                 queue.put(.skipped(kind: kind, reason: "\(error)", place: "\(kind) \(place)"))
             }
         }
-        return entities
+        guard let mapper else { return read.map { WalkedEntity(entity: $0.entity, mapped: nil) } }
+        return zip(read, mapper.map(read)).map { WalkedEntity(entity: $0.entity, mapped: $1) }
     }
 
     /// Entities of one kind's walk that were refused (too large, malformed identity). Any makes the
@@ -210,6 +251,12 @@ final class CatalogWalker: @unchecked Sendable {
         mutating func note(_ reason: String) {
             count += 1
             if first == nil { first = reason }
+        }
+
+        /// Adds what another thread refused from the same page (its part comes later in the page).
+        mutating func add(_ other: Refusals) {
+            count += other.count
+            if first == nil { first = other.first }
         }
 
         func check() throws(Refusals) {
@@ -242,6 +289,40 @@ final class CatalogWalker: @unchecked Sendable {
                 || (status == 400 && url.hasSuffix("/by-refs"))
         }
         return false
+    }
+}
+
+/// Page items handed to one helper thread: only that thread touches them until it is done (the
+/// walking thread waits), which is what makes handing non-Sendable jv values over safe.
+private struct HandedOver: @unchecked Sendable {
+    let items: ArraySlice<JQValue>
+
+    init(_ items: ArraySlice<JQValue>) {
+        self.items = items
+    }
+}
+
+/// What the threads processing one page made, by part (each part set once, by one thread).
+private final class PartResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var parts: [[WalkedEntity]]  // guarded by lock
+    private var refusals: [CatalogWalker.Refusals]  // guarded by lock
+
+    init(count: Int) {
+        parts = Array(repeating: [], count: count)
+        refusals = Array(repeating: CatalogWalker.Refusals(), count: count)
+    }
+
+    func set(_ part: Int, _ entities: [WalkedEntity], _ refused: CatalogWalker.Refusals) {
+        lock.withLock {
+            parts[part] = entities
+            refusals[part] = refused
+        }
+    }
+
+    /// The parts in page order, and what each refused.
+    func joined() -> ([WalkedEntity], [CatalogWalker.Refusals]) {
+        lock.withLock { (parts.flatMap { $0 }, refusals) }
     }
 }
 

@@ -163,8 +163,21 @@ public final class SyncEngine {
         }
         let detail: (String) -> Void = { [onEvent] message in onEvent(.detail(message)) }
         var problems = ProblemTally()
+        // Changed entities are mapped on the walk, from their one parse, unless the whole mirror
+        // must be re-mapped from the database (a new mapping).
+        let stage = MappingStage(store: store, mapping: mapping, run: writer.runID, workers: options.mappingWorkers)
+        let mapper: WalkMapper?
+        do {
+            mapper = try stage.begin(mirrorIsEmpty: index.count == 0)
+                ? WalkMapper(config: mapping.config, loaded: mapping.compiled, index: index, limit: options.mappingWorkers) : nil
+        } catch {
+            writer.rollback()
+            throw error
+        }
+        // Refs the run created or updated that the walk did not map (the stage maps them after).
+        var unmapped = Set<String>()
         let walker = CatalogWalker(makeSource: source.make, index: index, concurrency: options.walkConcurrency,
-                                   maxEntityBytes: options.maxEntityBytes)
+                                   maxEntityBytes: options.maxEntityBytes, mapper: mapper)
         var seconds: [String: Double] = [:]
         var clock = Date()
         func lap(_ stage: String) {
@@ -177,10 +190,28 @@ public final class SyncEngine {
         do {
             try walker.run(try plans(options, index: index)) { message in
                 switch message {
-                case .entities(_, _, let entities):
-                    for entity in entities {
-                        try writer.record(entity)
+                case .entities(_, _, let walked):
+                    // Stored and mapped page by page: the mapped sources of a page are one batch.
+                    var fresh: [MappedSource] = []
+                    var replacing: [MappedSource] = []
+                    for item in walked {
+                        guard let change = try writer.record(item.entity), mapper != nil else { continue }
+                        switch change.change {
+                        case .created, .updated:
+                            if let mapped = item.mapped {
+                                if change.replacesEarlierCopy { replacing.append(mapped) } else { fresh.append(mapped) }
+                                unmapped.remove(change.ref)
+                            } else {
+                                unmapped.insert(change.ref)
+                            }
+                        case .unchanged where change.replacesEarlierCopy:
+                            unmapped.insert(change.ref)  // reverts an earlier copy of this walk: map the stored body
+                        default:
+                            break
+                        }
                     }
+                    try stage.save(walked: fresh, fresh: true, onDetail: detail)
+                    try stage.save(walked: replacing, fresh: false, onDetail: detail)
                 case .unchanged(_, let positions):
                     writer.recordUnchanged(positions)
                 case .warning(let text):
@@ -209,9 +240,8 @@ public final class SyncEngine {
             // Report kinds in the order asked, whatever order their walks finished in.
             outcomes.sort { (options.kinds.firstIndex(of: $0.kind) ?? 0) < (options.kinds.firstIndex(of: $1.kind) ?? 0) }
             lap("walk")
-            // What changed is read back from the run's change events (one per ref), not held in memory.
-            let stage = MappingStage(store: store, mapping: mapping, run: writer.runID, workers: options.mappingWorkers)
-            let summary = try stage.apply(onDetail: detail)
+            // The walk mapped what it fetched; the rest is read back from the run's change events.
+            let summary = try stage.finish(unmapped: unmapped, onDetail: detail)
             try store.db.run("UPDATE runs SET mapping_hash = ? WHERE id = ?", [.text(mapping.hash), .int(writer.runID)])
             if mapping.compiled.hasCompiled { try store.recordCompiledMapping(mapping.compiled.programKey, run: writer.runID) }
             try store.recordMappingFailures(summary.failures, run: writer.runID)

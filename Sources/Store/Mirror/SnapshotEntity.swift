@@ -60,6 +60,14 @@ public struct SnapshotEntity: Sendable {
     /// namespace and name must be strings without control characters, and the canonical JSON no
     /// larger than `maxBytes`: anything else is rejected, so it can't overwrite another entity.
     public init(item: JQValue, maxBytes: Int = SnapshotEntity.defaultMaxBytes) throws(Rejection) {
+        self = try SnapshotEntity.reading(item, maxBytes: maxBytes).entity
+    }
+
+    /// Reads an entity out of a parsed page item as `init(item:maxBytes:)` does, and hands back the
+    /// stored form as a value too (the item without `metadata.etag`: what the mirror keeps and what
+    /// mappings see), so a walk can map a changed entity from the parse it already has.
+    public static func reading(_ item: JQValue, maxBytes: Int = SnapshotEntity.defaultMaxBytes)
+        throws(Rejection) -> (entity: SnapshotEntity, stored: JQValue) {
         if item.kind == JV_KIND_INVALID { throw .unreadable(JQValue.invalidMessage(item.copy()) ?? "invalid JSON") }
         guard item.kind == JV_KIND_OBJECT else { throw .notAnObject(type: String(cString: jv_kind_name(item.kind))) }
         guard let kind = item.member("kind")?.stringValue else { throw .missingField("kind") }
@@ -78,14 +86,14 @@ public struct SnapshotEntity: Sendable {
                 throw .ambiguousRef(field: field, value: value, character: value.first { $0 == "/" || $0 == ":" } ?? "/")
             }
         }
-        ref = EntityRef(kind: kind, namespace: namespace, name: name)
-        uid = metadata.member("uid")?.stringValue
-        etag = metadata.member("etag")?.stringValue
         let stored = JQValue(consuming: item.copy())
         stored.removeMember("etag", at: ["metadata"])
-        canonical = stored.canonicalBytes()
+        let canonical = stored.canonicalBytes()
         guard canonical.count <= maxBytes else { throw .tooLarge(bytes: canonical.count, limit: maxBytes) }
-        hash = ContentHash(of: canonical)
+        let entity = SnapshotEntity(ref: EntityRef(kind: kind, namespace: namespace, name: name),
+                                    uid: metadata.member("uid")?.stringValue, etag: metadata.member("etag")?.stringValue,
+                                    canonical: canonical)
+        return (entity, stored)
     }
 
     public init(ref: EntityRef, uid: String?, etag: String?, canonical: [UInt8]) {

@@ -10,11 +10,18 @@ public struct DesiredEntity: Sendable {
     public let targets: [String]
 
     public init(blueprint: String, identifier: String, sourceRef: String, canonical: [UInt8], targets: [String]) {
+        self.init(blueprint: blueprint, identifier: identifier, sourceRef: sourceRef, canonical: canonical,
+                  hash: ContentHash(of: canonical), targets: targets)
+    }
+
+    /// - Parameter hash: the content hash of `canonical`, when the caller has it already (a mapped
+    ///   entity is hashed once, by the mapping).
+    public init(blueprint: String, identifier: String, sourceRef: String, canonical: [UInt8], hash: ContentHash, targets: [String]) {
         self.blueprint = blueprint
         self.identifier = identifier
         self.sourceRef = sourceRef
         self.canonical = canonical
-        self.hash = ContentHash(of: canonical)
+        self.hash = hash
         self.targets = targets
     }
 }
