@@ -159,7 +159,7 @@ struct CanonicalPrinter {
     }
 
     private mutating func printNumber(_ number: Double) {
-        var text = NumberText(number)
+        let text = NumberText(number)
         text.withBytes { append($0) }
     }
 }
@@ -189,8 +189,6 @@ struct NumberText {
     func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         storage.withUnsafeBufferPointer(body)
     }
-
-    var text: String { String(decoding: storage, as: UTF8.self) }
 
     /// The shortest round-trip digits of a positive finite double (no leading or trailing zero),
     /// and where the decimal point goes (value = 0.digits × 10^decimalPoint), as dtoa mode 0.
