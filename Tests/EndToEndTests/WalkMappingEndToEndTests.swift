@@ -7,26 +7,8 @@ import XCTest
 /// mapping change it re-maps everything from the stored bodies. Both paths must leave exactly the
 /// same desired Port state: a re-map from the database after every kind of walk (first sync,
 /// changes, deletions, a scan's by-ref fetches) finds nothing to re-push.
-final class WalkMappingEndToEndTests: EndToEndCase {
-    var backstage: FakeBackstage!
-    var port: FakePort!
-
-    override func setUpWithError() throws {
-        try super.setUpWithError()
-        backstage = try FakeBackstage(entities: FakeBackstage.generateCatalog(count: 240, seed: 21))
-        port = try FakePort.start(clientId: "client-id-walk", clientSecret: "port-secret-walk")
-        environment["BACKSTAGE_URL"] = backstage.baseURL
-        environment["PORT_BASE_URL"] = port.baseURL
-        environment["PORT_CLIENT_ID"] = "client-id-walk"
-        environment["PORT_CLIENT_SECRET"] = "port-secret-walk"
-        assertStatus(try mirrorctl(["blueprints", "apply"]), 0)
-    }
-
-    override func tearDownWithError() throws {
-        backstage.stop()
-        port.stop()
-        try super.tearDownWithError()
-    }
+final class WalkMappingEndToEndTests: PortBackedCase {
+    override var catalog: [FakeJSON] { FakeBackstage.generateCatalog(count: 240, seed: 21) }
 
     /// The desired state as rows of text: every desired entity with its body hash, and every relation target.
     func desiredState() throws -> [String] {
