@@ -9,8 +9,7 @@ public final class BackstageClient: IncrementalCatalogSource {
     public let baseURL: String
     private let token: String?
     public let pageSize: Int
-    private let connection: HTTPConnection
-    private let retry: RetryPolicy
+    private let sender: RetryingSender<BackstageError>
     public private(set) var stats = SourceStats()
     /// Called before each retry wait (for progress output).
     public var onRetry: ((String) -> Void)?
@@ -23,8 +22,7 @@ public final class BackstageClient: IncrementalCatalogSource {
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
         SecretRedaction.register(self.token)
         self.pageSize = pageSize
-        self.retry = retry
-        connection = try HTTPConnection(options: transport)
+        sender = RetryingSender(connection: try HTTPConnection(options: transport), retry: retry)
     }
 
     public var sourceDescription: String { baseURL }
@@ -182,37 +180,16 @@ public final class BackstageClient: IncrementalCatalogSource {
     /// One request under the retry policy; a non-2xx final answer becomes `BackstageError.http`.
     private func send(_ request: HTTPRequestSpec) throws -> HTTPResponseData {
         do {
-            return try retry.run({ _ -> RetryPolicy.Attempt<HTTPResponseData> in
-                stats.requests += 1
-                let response: HTTPResponseData
-                do throws(TransportError) {
-                    response = try connection.send(request)
-                } catch {
-                    return error.isRetryable ? .unreachable(BackstageError.transport(error)) : .failure(BackstageError.transport(error))
-                }
-                stats.bytes += response.body.count
-                if (200..<300).contains(response.status) { return .success(response) }
-                let error = BackstageClient.httpError(response)
-                // A refused token is refused for every kind: the run stops asking.
-                if response.status == 401 { retry.budget?.open(.credentialsRefused, detail: "\(error)") }
-                return RetryPolicy.attempt(status: response.status, error: error, headers: response.headers)
-            }, onRetry: { attempt, wait, error in
+            return try sender.send(request, onAttempt: { stats.requests += 1 }, onResponse: { stats.bytes += $0.body.count },
+                                   onRetry: { attempt, wait, error in
                 stats.retries += 1
                 onRetry?("retry \(attempt) in \(String(format: "%.1f", wait))s after: \(error)")
             })
-        } catch let exhausted as RetryExhausted {
-            throw BackstageError.gaveUp(attempts: exhausted.attempts, last: "\(exhausted.last)")
-        } catch let trip as CircuitTrip {
-            throw BackstageError.stopped(trip)
+        } catch let error as BackstageError where error.status == 401 {
+            // A refused token is refused for every kind: the run stops asking.
+            sender.retry.budget?.open(.credentialsRefused, detail: "\(error)")
+            throw error
         }
-    }
-
-    /// Reads Backstage's `{error:{name,message}}` body when there is one.
-    static func httpError(_ response: HTTPResponseData) -> BackstageError {
-        let body = try? JQValue.parse(response.body)
-        let error = body?.member("error")
-        return .http(status: response.status, name: SecretRedaction.redact(error?.member("name")?.stringValue),
-                     message: SecretRedaction.redact(error?.member("message")?.stringValue), url: response.url)
     }
 }
 

@@ -1,19 +1,33 @@
 import Store
 
 /// Why reading from Backstage failed, with the URL (never the token) and Backstage's own words.
-public enum BackstageError: Error, CustomStringConvertible {
+public enum BackstageError: ServerError, CustomStringConvertible {
     /// Backstage answered with an error status; `name`/`message` come from its `{error:{name,message}}` body.
     case http(status: Int, name: String?, message: String?, url: String)
     /// No HTTP answer (connect, DNS, TLS, timeout, reset, truncated body).
     case transport(TransportError)
     /// A 2xx answer that is not a by-query page: not JSON, or missing `items`.
     case invalidResponse(url: String, reason: String)
-    /// Retries ran out; `last` says what kept failing.
-    case gaveUp(attempts: Int, last: String)
+    /// Retries ran out; `last` is what kept failing.
+    indirect case gaveUp(attempts: Int, last: BackstageError)
     /// A local catalog folder could not be read.
     case local(String)
     /// Backstage was given up on for the rest of the run (unreachable, or the token refused).
     case stopped(CircuitTrip)
+
+    /// Reads Backstage's `{error:{name,message}}` body when there is one.
+    public static func answer(_ response: HTTPResponseData, to request: HTTPRequestSpec) -> BackstageError {
+        let body = try? JQValue.parse(response.body)
+        let error = body?.member("error")
+        return .http(status: response.status, name: SecretRedaction.redact(error?.member("name")?.stringValue),
+                     message: SecretRedaction.redact(error?.member("message")?.stringValue), url: response.url)
+    }
+
+    /// The HTTP status when Backstage answered.
+    public var status: Int? {
+        if case .http(let status, _, _, _) = self { return status }
+        return nil
+    }
 
     public var description: String {
         switch self {

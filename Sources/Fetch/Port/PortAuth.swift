@@ -36,8 +36,8 @@ public final class PortAuth: @unchecked Sendable {
     /// would carry it in a header.
     static let maxTokenBytes = 64 << 10
 
-    /// The `Authorization` value, fetching a token over `connection` when none is valid.
-    func authorization(using connection: HTTPConnection, retry: RetryPolicy) throws -> String {
+    /// The `Authorization` value, fetching a token through `sender` when none is valid.
+    func authorization(using sender: RetryingSender<PortError>) throws -> String {
         lock.lock()
         defer { lock.unlock() }
         if let token, Date() < expiresAt { return token }
@@ -46,11 +46,10 @@ public final class PortAuth: @unchecked Sendable {
         let response: HTTPResponseData
         do {
             // The body is the client secret: it goes to this URL or nowhere.
-            response = try PortClient.sendWithRetry(HTTPRequestSpec(method: "POST", url: url, body: body, redirects: .none),
-                                                    connection: connection, retry: retry)
+            response = try sender.send(HTTPRequestSpec(method: "POST", url: url, body: body, redirects: .none))
         } catch let error as PortError where error.status == 401 || error.status == 403 {
             // Refused client credentials are refused for every request: stop asking this run.
-            throw PortClient.refused(error, budget: retry.budget)
+            throw PortClient.refused(error, budget: sender.retry.budget)
         }
         guard let parsed = try? JQValue.parse(response.body), let access = parsed.member("accessToken")?.stringValue else {
             throw PortError.invalidResponse(url: url, reason: "no accessToken in the token response")

@@ -34,8 +34,7 @@ public struct PortStats: Sendable, Equatable {
 public final class PortClient {
     public let baseURL: String
     private let auth: PortAuth
-    private let connection: HTTPConnection
-    private let retry: RetryPolicy
+    private let sender: RetryingSender<PortError>
     public private(set) var stats = PortStats()
 
     public init(baseURL: String, auth: PortAuth, transport: TransportOptions = TransportOptions(),
@@ -44,8 +43,7 @@ public final class PortClient {
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
         self.auth = auth
-        self.retry = retry
-        connection = try HTTPConnection(options: transport)
+        sender = RetryingSender(connection: try HTTPConnection(options: transport), retry: retry)
     }
 
     // MARK: Entities
@@ -185,24 +183,24 @@ public final class PortClient {
     func send(method: String, url: String, body: [UInt8]?, write: Bool) throws -> HTTPResponseData {
         var renewals = 0
         while true {
-            let authorization = try auth.authorization(using: connection, retry: retry)
+            let authorization = try auth.authorization(using: sender)
             // Port's writes (and searches) are POSTs carrying entity data: they follow no redirect.
             let request = HTTPRequestSpec(method: method, url: url,
                                           headers: [("Authorization", authorization), ("Accept", "application/json")],
                                           body: body, redirects: method == "GET" ? .sameOrigin : .none)
             do {
-                return try PortClient.sendWithRetry(request, connection: connection, retry: retry) { [self] in
+                return try sender.send(request, onAttempt: {
                     stats.requests += 1
                     if write { stats.writes += 1 }
-                } onRetry: { [self] in
+                }, onRetry: { _, _, _ in
                     stats.retries += 1
-                }
+                })
             } catch let error as PortError where error.status == 401 && renewals < PortClient.maxRenewals {
                 auth.invalidate(authorization)
                 renewals += 1
             } catch let error as PortError where error.status == 401 || error.status == 403 {
                 auth.invalidate(authorization)
-                throw PortClient.refused(error, budget: retry.budget)
+                throw PortClient.refused(error, budget: sender.retry.budget)
             }
         }
     }
@@ -213,31 +211,6 @@ public final class PortClient {
         guard let budget else { return error }
         budget.open(.credentialsRefused, detail: "\(error)")
         return budget.trip.map(PortError.stopped) ?? error
-    }
-
-    /// Sends under the retry policy; a final non-2xx answer becomes `PortError.http`.
-    static func sendWithRetry(_ request: HTTPRequestSpec, connection: HTTPConnection, retry: RetryPolicy,
-                              onAttempt: () -> Void = {}, onRetry: () -> Void = {}) throws -> HTTPResponseData {
-        do {
-            return try retry.run({ _ -> RetryPolicy.Attempt<HTTPResponseData> in
-                onAttempt()
-                let response: HTTPResponseData
-                do throws(TransportError) {
-                    response = try connection.send(request)
-                } catch {
-                    return error.isRetryable ? .unreachable(PortError.transport(error)) : .failure(PortError.transport(error))
-                }
-                if (200..<300).contains(response.status) { return .success(response) }
-                let parsed = try? JQValue.parse(response.body)
-                let error = PortError.http(status: response.status, error: SecretRedaction.redact(parsed?.member("error")?.stringValue),
-                                           message: SecretRedaction.redact(parsed?.member("message")?.stringValue), url: request.url)
-                return RetryPolicy.attempt(status: response.status, error: error, headers: response.headers)
-            }, onRetry: { _, _, _ in onRetry() })
-        } catch let exhausted as RetryExhausted {
-            throw PortError.gaveUp(attempts: exhausted.attempts, last: "\(exhausted.last)")
-        } catch let trip as CircuitTrip {
-            throw PortError.stopped(trip)
-        }
     }
 
     static func int(_ value: JQValue) -> Int? {

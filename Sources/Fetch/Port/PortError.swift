@@ -2,14 +2,22 @@ import Store
 
 /// Why a Port call failed, with the URL and Port's `{ok:false, error, message}`. Never holds a
 /// token or the client secret.
-public enum PortError: Error, CustomStringConvertible {
+public enum PortError: ServerError, CustomStringConvertible {
     case http(status: Int, error: String?, message: String?, url: String)
     case transport(TransportError)
     case invalidResponse(url: String, reason: String)
-    case gaveUp(attempts: Int, last: String)
+    /// Retries ran out; `last` is what kept failing.
+    indirect case gaveUp(attempts: Int, last: PortError)
     case notConfigured(String)
     /// Port was given up on for the rest of the run (unreachable, failing, or the credentials refused).
     case stopped(CircuitTrip)
+
+    /// Reads Port's `{ok:false, error, message}` body when there is one.
+    public static func answer(_ response: HTTPResponseData, to request: HTTPRequestSpec) -> PortError {
+        let parsed = try? JQValue.parse(response.body)
+        return .http(status: response.status, error: SecretRedaction.redact(parsed?.member("error")?.stringValue),
+                     message: SecretRedaction.redact(parsed?.member("message")?.stringValue), url: request.url)
+    }
 
     public var description: String {
         switch self {
