@@ -35,7 +35,7 @@ enum PortPreflight {
         var sent = result.outcomes.makeIterator()
         result.outcomes = problems.map { problem in
             if let problem { return .rejected(status: 422, message: "not sent: \(problem)") }
-            return sent.next() ?? .failed(status: nil, message: "no outcome for this entity")
+            return sent.next() ?? .failed(.unanswered)
         }
         return result
     }

@@ -94,7 +94,7 @@ final class PortPusher {
     }
 
     struct BatchResult {
-        var outcomes: [PushOutcome]
+        var outcomes: [EntityPushResult]
         var stats = PortStats()
         /// Not sent because Port was given up on this run: said once, as the push's stop.
         var stopped = false
@@ -137,19 +137,19 @@ final class PortPusher {
         }, failure: { [budget] batch, error in
             // No connection could even be made: as good as unreachable.
             budget.open(.unreachable, detail: "\(error)")
-            return BatchResult(outcomes: Array(repeating: .failed(status: nil, message: "\(error)"), count: batch.size))
+            return BatchResult(outcomes: Array(repeating: .failed(.local(error)), count: batch.size))
         })
         try store.db.transaction {
             for (batch, result) in zip(batches, results) {
                 switch batch.work {
                 case .upsert(let items):
                     for (item, outcome) in zip(items, result.outcomes) {
-                        try ledger.recordUpsert(item, outcome: outcome, run: run)
+                        try ledger.recordUpsert(item, outcome: outcome.ledgerOutcome, run: run)
                         report.count(outcome, key: item.key, deleted: false, quiet: result.stopped)
                     }
                 case .delete(let items):
                     for (item, outcome) in zip(items, result.outcomes) {
-                        try ledger.recordDelete(item, outcome: outcome, run: run)
+                        try ledger.recordDelete(item, outcome: outcome.ledgerOutcome, run: run)
                         report.count(outcome, key: item.key, deleted: true, quiet: result.stopped)
                     }
                 }
@@ -214,7 +214,7 @@ final class PortPusher {
             return BatchResult(outcomes: results.map(outcome))
         } catch PortError.http(413, _, _, _) {
             // Too large as a batch: Ocean's fallback, one entity at a time.
-            var outcomes: [PushOutcome] = []
+            var outcomes: [EntityPushResult] = []
             for body in bodies {
                 do {
                     outcomes.append(outcome(try client.upsertOne(blueprint: blueprint, entity: body, merge: config.enableMergeEntity,
@@ -233,7 +233,7 @@ final class PortPusher {
         }
     }
 
-    private static func outcome(_ result: PortItemResult) -> PushOutcome {
+    private static func outcome(_ result: PortItemResult) -> EntityPushResult {
         switch result {
         case .acked: return .acked
         case .rejected(let status, let error, let message):
@@ -243,9 +243,8 @@ final class PortPusher {
 
     /// A batch that failed as a whole (refused credentials have tripped the budget: the push stops).
     private static func failedBatch(_ error: Error, count: Int) -> BatchResult {
-        var result = BatchResult(outcomes: Array(repeating: .failed(status: (error as? PortError)?.status, message: "\(error)"), count: count))
-        if case PortError.stopped = error { result.stopped = true }
-        return result
+        let failure = PushFailure(error)
+        return BatchResult(outcomes: Array(repeating: .failed(failure), count: count), stopped: failure.stopsRun)
     }
 }
 
@@ -260,17 +259,17 @@ extension PortPusher.Batch {
 
 extension PushReport {
     /// Counts one entity's outcome; `quiet` leaves it out of `problems` (the stop says it).
-    mutating func count(_ outcome: PushOutcome, key: PortKey, deleted: Bool, quiet: Bool = false) {
+    mutating func count(_ outcome: EntityPushResult, key: PortKey, deleted: Bool, quiet: Bool = false) {
         switch outcome {
         case .acked:
             if deleted { self.deleted += 1 } else { upserted += 1 }
         case .rejected(let status, let message):
             rejected += 1
             problems.add("port", cause: "rejected: \(status) \(message)", example: PortPreflight.shortened(key.description))
-        case .failed(_, let message):
+        case .failed(let failure):
             failed += 1
             if quiet { return }
-            problems.add("port", cause: "failed: \(message)", example: PortPreflight.shortened(key.description))
+            problems.add("port", cause: "failed: \(failure)", example: PortPreflight.shortened(key.description))
         }
     }
 }
