@@ -136,9 +136,17 @@ public final class DriftVerifier {
         var checked = 0
         var drifted: [(PortKey, [String])] = []
         var missing: [PortKey] = []
-        var error: String?
+        /// Why the comparison stopped short, if it did (printed in the report's `errors`).
+        var error: Error?
+
         /// The failure was Port itself (unreachable, retries exhausted, credentials refused).
-        var portDown = false
+        var portDown: Bool {
+            switch error as? PortError {
+            case .transport?, .gaveUp?, .stopped?: return true
+            case .http(let status, _, _, _)? where status == 401 || status == 403: return true
+            default: return false
+            }
+        }
     }
 
     private func check(blueprint: String, client: PortClient) throws -> BlueprintDrift {
@@ -165,12 +173,7 @@ public final class DriftVerifier {
             throw error
         } catch {
             // A walk cut short says nothing about the entities not reached: none counts as missing.
-            result.error = "\(error)"
-            switch error as? PortError {
-            case .transport?, .gaveUp?, .stopped?: result.portDown = true
-            case .http(let status, _, _, _)? where status == 401 || status == 403: result.portDown = true
-            default: break
-            }
+            result.error = error
             return result
         }
         result.missing = owned.subtracting(seen).sorted().map { PortKey(blueprint: blueprint, identifier: $0) }
