@@ -56,7 +56,7 @@ public final class BackstageClient: IncrementalCatalogSource {
         repeat {
             number += 1
             let url = pageURL(kind: kind, cursor: cursor, fields: fields)
-            let response = try get(url)
+            let response = try send(HTTPRequestSpec(method: "GET", url: url, headers: authHeaders), for: .page(projected: fields != nil))
             let page: JQValue
             do {
                 page = try JQValue.parse(response.body)
@@ -114,21 +114,21 @@ public final class BackstageClient: IncrementalCatalogSource {
         }
     }
 
-    public func fetch(refs: [String]) throws -> [JQValue?] {
+    public func fetch(refs: [EntityRef]) throws -> [JQValue?] {
         try entities(byRefs: refs)
     }
 
     /// `POST /api/catalog/entities/by-refs`: the entities for `refs` in the same order, nil where
     /// Backstage has none.
-    public func entities(byRefs refs: [String], fields: [String]? = nil) throws -> [JQValue?] {
-        var body: JSONValue = ["entityRefs": .array(refs.map(JSONValue.string))]
+    public func entities(byRefs refs: [EntityRef], fields: [String]? = nil) throws -> [JQValue?] {
+        var body: JSONValue = ["entityRefs": .array(refs.map { .string($0.description) })]
         if let fields, case .object(var members) = body {
             members["fields"] = .array(fields.map(JSONValue.string))
             body = .object(members)
         }
         let url = "\(baseURL)/api/catalog/entities/by-refs"
-        let response = try send(HTTPRequestSpec(method: "POST", url: url, headers: authHeaders,
-                                                body: CanonicalJSON.bytes(body)))
+        let response = try send(HTTPRequestSpec(method: "POST", url: url, headers: authHeaders, body: CanonicalJSON.bytes(body)),
+                                for: .byRefs)
         let parsed: JQValue
         do {
             parsed = try JQValue.parse(response.body)
@@ -149,7 +149,7 @@ public final class BackstageClient: IncrementalCatalogSource {
             // Each answer must be the entity asked for at its position: anything else would
             // overwrite one entity with another, or take the one asked for as deleted.
             let answered = BackstageClient.ref(of: item)
-            guard let wanted = EntityRef(parsing: asked), answered == wanted else {
+            guard answered == asked else {
                 throw BackstageError.invalidResponse(url: url, reason: "asked for \(asked) at position \(index), got \(answered?.description ?? "an entity without a string kind and name")")
             }
             entities.append(item)
@@ -173,14 +173,10 @@ public final class BackstageClient: IncrementalCatalogSource {
         return headers
     }
 
-    private func get(_ url: String) throws -> HTTPResponseData {
-        try send(HTTPRequestSpec(method: "GET", url: url, headers: authHeaders))
-    }
-
     /// One request under the retry policy; a non-2xx final answer becomes `BackstageError.http`.
-    private func send(_ request: HTTPRequestSpec) throws -> HTTPResponseData {
+    private func send(_ request: HTTPRequestSpec, for purpose: BackstageRequest) throws -> HTTPResponseData {
         do {
-            return try sender.send(request, onAttempt: { stats.requests += 1 }, onResponse: { stats.bytes += $0.body.count },
+            return try sender.send(request, for: purpose, onAttempt: { stats.requests += 1 }, onResponse: { stats.bytes += $0.body.count },
                                    onRetry: { attempt, wait, error in
                 stats.retries += 1
                 onRetry?("retry \(attempt) in \(String(format: "%.1f", wait))s after: \(error)")

@@ -151,7 +151,7 @@ public protocol IncrementalCatalogSource: CatalogSource {
     /// Walks `kind` projected to kind, namespace, name, uid and etag.
     func scan(kind: String, onPage: (ScannedPage) throws -> Void) throws
     /// Full bodies of `refs`, in order; nil where the catalog no longer has one.
-    func fetch(refs: [String]) throws -> [JQValue?]
+    func fetch(refs: [EntityRef]) throws -> [JQValue?]
 }
 
 /// Opens the source named by a `--backstage-url` for each walking thread of a run: `file:PATH`

@@ -67,7 +67,7 @@ final class DeadlineIncrementalSource: DeadlineCatalogSource, IncrementalCatalog
         }
     }
 
-    func fetch(refs: [String]) throws -> [JQValue?] {
+    func fetch(refs: [EntityRef]) throws -> [JQValue?] {
         try bounded { try incremental.fetch(refs: refs) }
     }
 }

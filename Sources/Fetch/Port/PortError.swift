@@ -13,7 +13,7 @@ public enum PortError: ServerError, CustomStringConvertible {
     case stopped(CircuitTrip)
 
     /// Reads Port's `{ok:false, error, message}` body when there is one.
-    public static func answer(_ response: HTTPResponseData, to request: HTTPRequestSpec) -> PortError {
+    public static func answer(_ response: HTTPResponseData, to request: HTTPRequestSpec, for purpose: Void) -> PortError {
         let parsed = try? JQValue.parse(response.body)
         return .http(status: response.status, error: SecretRedaction.redact(parsed?.member("error")?.stringValue),
                      message: SecretRedaction.redact(parsed?.member("message")?.stringValue), url: request.url)

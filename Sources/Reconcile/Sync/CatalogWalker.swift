@@ -158,7 +158,7 @@ final class CatalogWalker: @unchecked Sendable {
     /// The etag-first walk: unchanged refs are only counted; new and changed ones are fetched by
     /// ref and still verified by content hash when stored.
     private func scan(_ kind: String, source: IncrementalCatalogSource) throws -> Int {
-        var changed: [String] = []
+        var changed: [EntityRef] = []
         var seen = 0
         var page = 0
         var refused = Refusals()
@@ -171,8 +171,8 @@ final class CatalogWalker: @unchecked Sendable {
             var unchanged: [Int32] = []
             unchanged.reserveCapacity(scanned.count)
             for item in 0..<scanned.count {
-                let ref = scanned.ref(at: item).description
-                if let position = index.position(of: ref), scanned.withIdentity(at: item, { uid, etag in
+                let ref = scanned.ref(at: item)
+                if let position = index.position(of: ref.description), scanned.withIdentity(at: item, { uid, etag in
                     etag != nil && index.hasIdentity(at: position, uidBytes: uid, etagBytes: etag)
                 }) {
                     unchanged.append(Int32(position))
@@ -276,19 +276,20 @@ final class CatalogWalker: @unchecked Sendable {
     static func failure(_ error: Error) -> RunReason? {
         switch error as? BackstageError {
         case .stopped(let trip)?: return trip.cause == .credentialsRefused ? .sourceAuthRejected : .sourceUnreachable
-        case .http(401, _, _, _)?: return .sourceAuthRejected
+        case .http(401, _, _, _, _)?: return .sourceAuthRejected
         case .transport?: return .sourceUnreachable
         default: return nil
         }
     }
 
-    /// A 400 on the projected scan, or by-refs missing: this server can't do etag-first walks.
+    /// A 400 on the projected scan, or by-refs missing or refused: this server can't do etag-first walks.
     static func meansUnsupported(_ error: BackstageError) -> Bool {
-        if case .http(let status, _, _, let url) = error {
-            return (status == 400 && url.contains("fields=")) || ([404, 405, 501].contains(status) && url.hasSuffix("/by-refs"))
-                || (status == 400 && url.hasSuffix("/by-refs"))
+        guard case .http(let status, _, _, _, let request) = error else { return false }
+        switch request {
+        case .page(projected: true): return status == 400
+        case .byRefs: return [400, 404, 405, 501].contains(status)
+        case .page(projected: false): return false
         }
-        return false
     }
 }
 
