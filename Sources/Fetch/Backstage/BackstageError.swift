@@ -1,7 +1,7 @@
 import Store
 
 /// Why reading from Backstage failed, with the URL (never the token) and Backstage's own words.
-public enum BackstageError: ServerError, CustomStringConvertible {
+public enum BackstageError: ServerError, Sendable, CustomStringConvertible {
     /// Backstage answered `request` with an error status; `name`/`message` come from its
     /// `{error:{name,message}}` body.
     case http(status: Int, name: String?, message: String?, url: String, request: BackstageRequest)

@@ -76,7 +76,7 @@ final class CatalogWalker: @unchecked Sendable {
                         do {
                             source = try makeSource()
                         } catch {
-                            var outcome = KindOutcome(kind: plan.kind, complete: false, fetched: 0, error: "\(error)", mode: plan.mode)
+                            var outcome = KindOutcome(kind: plan.kind, complete: false, fetched: 0, problem: WalkFailure(error), mode: plan.mode)
                             outcome.failure = CatalogWalker.failure(error)
                             queue.put(.finished(outcome))
                             continue
@@ -134,9 +134,9 @@ final class CatalogWalker: @unchecked Sendable {
             }
             let report = source.descriptorReport
             if !report.isEmpty { queue.put(.descriptors(report)) }
-            return KindOutcome(kind: plan.kind, complete: true, fetched: fetched, error: nil, mode: mode)
+            return KindOutcome(kind: plan.kind, complete: true, fetched: fetched, problem: nil, mode: mode)
         } catch {
-            var outcome = KindOutcome(kind: plan.kind, complete: false, fetched: fetched, error: "\(error)", mode: mode)
+            var outcome = KindOutcome(kind: plan.kind, complete: false, fetched: fetched, problem: WalkFailure(error), mode: mode)
             outcome.failure = CatalogWalker.failure(error)
             return outcome
         }

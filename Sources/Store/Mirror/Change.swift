@@ -57,17 +57,35 @@ public struct KindOutcome: Sendable {
     public let kind: String
     public let complete: Bool
     public let fetched: Int
-    public let error: String?
+    /// Why the walk stopped short, typed until it is printed or recorded.
+    public let problem: (any Error & Sendable)?
     public var mode: WalkMode
     /// Why the walk did not complete, when the source itself was the cause
     /// (`source-unreachable`, `source-auth-rejected`).
     public var failure: RunReason?
 
-    public init(kind: String, complete: Bool, fetched: Int, error: String?, mode: WalkMode = .full) {
+    public init(kind: String, complete: Bool, fetched: Int, problem: (any Error & Sendable)?, mode: WalkMode = .full) {
         self.kind = kind
         self.complete = complete
         self.fetched = fetched
-        self.error = error
+        self.problem = problem
         self.mode = mode
+    }
+
+    /// An outcome whose problem is known only by its words.
+    public init(kind: String, complete: Bool, fetched: Int, error: String?, mode: WalkMode = .full) {
+        self.init(kind: kind, complete: complete, fetched: fetched, problem: error.map(DescribedProblem.init), mode: mode)
+    }
+
+    /// `problem`, as text (what reports print and the database records).
+    public var error: String? { problem.map { "\($0)" } }
+}
+
+/// A problem known only by its words.
+public struct DescribedProblem: Error, Sendable, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
     }
 }

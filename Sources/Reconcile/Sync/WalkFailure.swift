@@ -1,0 +1,32 @@
+import Fetch
+import Store
+
+/// Why a kind's walk stopped short, kept typed until it is printed or recorded (`KindOutcome.problem`).
+enum WalkFailure: Error, Sendable, CustomStringConvertible {
+    /// Backstage (or the local catalog) failed or answered wrongly.
+    case source(BackstageError)
+    /// Entities of the kind were refused one by one.
+    case refused(CatalogWalker.Refusals)
+    /// The run's `--timeout` passed.
+    case timeout(RunTimeout)
+    /// Another failure (no connection could be made, the walk was cancelled), by its words.
+    case other(DescribedProblem)
+
+    init(_ error: any Error) {
+        switch error {
+        case let error as BackstageError: self = .source(error)
+        case let error as CatalogWalker.Refusals: self = .refused(error)
+        case let error as RunTimeout: self = .timeout(error)
+        default: self = .other(DescribedProblem("\(error)"))
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .source(let error): return "\(error)"
+        case .refused(let refusals): return "\(refusals)"
+        case .timeout(let timeout): return "\(timeout)"
+        case .other(let problem): return "\(problem)"
+        }
+    }
+}
