@@ -76,8 +76,9 @@ final class CatalogWalker: @unchecked Sendable {
                         do {
                             source = try makeSource()
                         } catch {
-                            var outcome = KindOutcome(kind: plan.kind, complete: false, fetched: 0, problem: WalkFailure(error), mode: plan.mode)
-                            outcome.failure = CatalogWalker.failure(error)
+                            let failure = WalkFailure(error)
+                            var outcome = KindOutcome(kind: plan.kind, complete: false, fetched: 0, problem: failure, mode: plan.mode)
+                            outcome.failure = failure.runReason
                             queue.put(.finished(outcome))
                             continue
                         }
@@ -136,8 +137,9 @@ final class CatalogWalker: @unchecked Sendable {
             if !report.isEmpty { queue.put(.descriptors(report)) }
             return KindOutcome(kind: plan.kind, complete: true, fetched: fetched, problem: nil, mode: mode)
         } catch {
-            var outcome = KindOutcome(kind: plan.kind, complete: false, fetched: fetched, problem: WalkFailure(error), mode: mode)
-            outcome.failure = CatalogWalker.failure(error)
+            let failure = WalkFailure(error)
+            var outcome = KindOutcome(kind: plan.kind, complete: false, fetched: fetched, problem: failure, mode: mode)
+            outcome.failure = failure.runReason
             return outcome
         }
     }
@@ -270,16 +272,6 @@ final class CatalogWalker: @unchecked Sendable {
 
     private func send(_ message: WalkMessage) throws {
         if !queue.put(message) { throw CancellationError() }
-    }
-
-    /// The run reason when `error` says the source itself is unusable (not this kind's data).
-    static func failure(_ error: Error) -> RunReason? {
-        switch error as? BackstageError {
-        case .stopped(let trip)?: return trip.cause == .credentialsRefused ? .sourceAuthRejected : .sourceUnreachable
-        case .http(401, _, _, _, _)?: return .sourceAuthRejected
-        case .transport?: return .sourceUnreachable
-        default: return nil
-        }
     }
 
     /// A 400 on the projected scan, or by-refs missing or refused: this server can't do etag-first walks.

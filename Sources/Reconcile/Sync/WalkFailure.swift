@@ -21,6 +21,17 @@ enum WalkFailure: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The run reason when the source itself is unusable (not this kind's data).
+    var runReason: RunReason? {
+        guard case .source(let error) = self else { return nil }
+        switch error {
+        case .stopped(let trip): return trip.cause == .credentialsRefused ? .sourceAuthRejected : .sourceUnreachable
+        case .http(401, _, _, _, _): return .sourceAuthRejected
+        case .transport: return .sourceUnreachable
+        default: return nil
+        }
+    }
+
     var description: String {
         switch self {
         case .source(let error): return "\(error)"
