@@ -131,11 +131,17 @@ final class MappingProgramTests: XCTestCase {
         entities += extraInputs
         return try entities.map { entity in
             let value = JQValue(entity)
-            return (value, JQValue(consuming: try XCTUnwrap(OceanInput.prepare(value.raw, ref: ref))))
+            guard let prepared = OceanInput.prepare(value.reference, ref: ref) else { throw NotAnObject(entity: entity) }
+            return (value, JQValue(owning: prepared))
         }
     }
 
     private let ref = EntityRef(kind: "Component", namespace: "default", name: "svc")
+
+    /// An input that `OceanInput.prepare` refused: every mapping input here is an object.
+    private struct NotAnObject: Error {
+        let entity: JSONValue
+    }
 
     /// One resource whose properties `p0`, `p1`, … are `expressions`.
     private func mapping(_ expressions: [String], selector: String = "true") throws -> CompiledMapping {
@@ -154,15 +160,10 @@ final class MappingProgramTests: XCTestCase {
     }
 
     private func alone(_ program: JQProgram, _ input: JQValue) -> Alone {
-        program.start(consuming: input.copy())
+        program.start(consuming: input.reference.copy())
         let output = program.next()
-        if jv_get_kind(output) != JV_KIND_INVALID {
-            return .value(CanonicalJSON.string(JQValue(consuming: output).toJSONValue()))
-        }
-        if jv_invalid_has_msg(jv_copy(output)) == 0 {
-            jv_free(output)
-            return .none
-        }
+        if output.kind != JV_KIND_INVALID { return .value(CanonicalJSON.string(output.toJSONValue())) }
+        guard output.hasInvalidMessage else { return .none }
         return .error(JQErrorText.message(ofInvalid: output))
     }
 
@@ -320,7 +321,7 @@ final class MappingProgramTests: XCTestCase {
         ]
         for sample in samples {
             let value = JQValue(sample)
-            let converted = JQValue.jsonValue(borrowing: value.raw)
+            let converted = value.reference.toJSONValue()
             XCTAssertEqual(converted, sample)
             XCTAssertEqual(CanonicalJSON.bytes(converted), value.canonicalBytes(), "\(sample)")
         }

@@ -62,12 +62,12 @@ public struct SourceStats: Sendable, Equatable {
 /// page's jv values: use it on the thread that scanned it.
 public final class ScannedPage {
     private let kind: String
-    /// Each usable item's `metadata` object (one owned reference each).
-    private var metadata: [jv] = []
-    private let nameKey = jv_string("name")
-    private let namespaceKey = jv_string("namespace")
-    private let uidKey = jv_string("uid")
-    private let etagKey = jv_string("etag")
+    /// Each usable item's `metadata` object.
+    private var metadata = JQReferenceList()
+    private let nameKey = JQReference(string: "name")
+    private let namespaceKey = JQReference(string: "namespace")
+    private let uidKey = JQReference(string: "uid")
+    private let etagKey = JQReference(string: "etag")
 
     /// Why items of the page were left out, one each: a namespace that is not a string, or a name
     /// or namespace with a control character, can't name an entity (the sync warns).
@@ -77,18 +77,13 @@ public final class ScannedPage {
     /// valid identity.
     init(kind: String, items: [JQValue]) {
         self.kind = kind
-        let metadataKey = jv_string("metadata")
-        defer { jv_free(metadataKey) }
-        metadata.reserveCapacity(items.count)
+        let metadataKey = JQReference(string: "metadata")
+        metadata = JQReferenceList(capacity: items.count)
         for item in items where item.kind == JV_KIND_OBJECT {
-            let value = jv_object_get(item.copy(), jv_copy(metadataKey))
-            guard jv_get_kind(value) == JV_KIND_OBJECT, member(value, nameKey, { jv_get_kind($0) == JV_KIND_STRING }) else {
-                jv_free(value)
-                continue
-            }
+            let value = item.reference.member(metadataKey)
+            guard value.kind == JV_KIND_OBJECT, value.member(nameKey).kind == JV_KIND_STRING else { continue }
             if let rejection = identityProblem(value) {
                 rejected.append(rejection)
-                jv_free(value)
                 continue
             }
             metadata.append(value)
@@ -96,49 +91,36 @@ public final class ScannedPage {
     }
 
     /// Why `metadata`'s name or namespace can't be part of a ref (the rules of `SnapshotEntity`), or nil.
-    private func identityProblem(_ metadata: jv) -> SnapshotEntity.Rejection? {
-        let namespaceKind = member(metadata, namespaceKey) { jv_get_kind($0) }
+    private func identityProblem(_ metadata: borrowing JQReference) -> SnapshotEntity.Rejection? {
+        let namespaceKind = metadata.member(namespaceKey).kind
         if namespaceKind != JV_KIND_STRING, namespaceKind != JV_KIND_NULL, namespaceKind != JV_KIND_INVALID {
             return .notAString(field: "metadata.namespace", type: String(cString: jv_kind_name(namespaceKind)))
         }
-        let name = member(metadata, nameKey) { JQValue.stringValue(borrowing: $0) } ?? ""
-        let namespace = member(metadata, namespaceKey) { JQValue.stringValue(borrowing: $0) } ?? ""
+        let name = metadata.member(nameKey).stringValue ?? ""
+        let namespace = metadata.member(namespaceKey).stringValue ?? ""
         for (field, value) in [("metadata.name", name), ("metadata.namespace", namespace)] where EntityRef.invalidCharacter(in: value) != nil {
             return .controlCharacter(field: field, value: value)
         }
         return nil
     }
 
-    deinit {
-        for value in metadata { jv_free(value) }
-        for key in [nameKey, namespaceKey, uidKey, etagKey] { jv_free(key) }
-    }
-
     public var count: Int { metadata.count }
 
     /// The ref of entity `index` (the scan walks one kind).
     public func ref(at index: Int) -> EntityRef {
-        let name = member(metadata[index], nameKey) { JQValue.stringValue(borrowing: $0) } ?? ""
-        let namespace = member(metadata[index], namespaceKey) { JQValue.stringValue(borrowing: $0) }
-        return EntityRef(kind: kind, namespace: namespace, name: name)
+        metadata.withElement(index) { metadata in
+            EntityRef(kind: kind, namespace: metadata.member(namespaceKey).stringValue,
+                      name: metadata.member(nameKey).stringValue ?? "")
+        }
     }
 
     /// Runs `body` with entity `index`'s uid and etag as UTF-8 bytes (nil when absent or not a string).
     public func withIdentity<R>(at index: Int, _ body: (UnsafeBufferPointer<UInt8>?, UnsafeBufferPointer<UInt8>?) -> R) -> R {
-        member(metadata[index], uidKey) { uid in
-            member(metadata[index], etagKey) { etag in
-                JQValue.withStringBytes(borrowing: uid) { uidBytes in
-                    JQValue.withStringBytes(borrowing: etag) { etagBytes in body(uidBytes, etagBytes) }
-                }
-            }
+        metadata.withElement(index) { metadata in
+            let uid = metadata.member(uidKey)
+            let etag = metadata.member(etagKey)
+            return uid.withStringBytes { uidBytes in etag.withStringBytes { etagBytes in body(uidBytes, etagBytes) } }
         }
-    }
-
-    /// `body` on the member `key` of `object` (both borrowed; the member is freed after).
-    private func member<R>(_ object: jv, _ key: jv, _ body: (jv) -> R) -> R {
-        let value = jv_object_get(jv_copy(object), jv_copy(key))
-        defer { jv_free(value) }
-        return body(value)
     }
 }
 

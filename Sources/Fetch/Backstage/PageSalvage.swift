@@ -46,7 +46,7 @@ enum PageSalvage {
             do {
                 items.append(try JQValue.parse(Array(bytes[span])))
             } catch {
-                items.append(JQValue(consuming: jv_invalid_with_msg(jv_string(error.message))))
+                items.append(JQValue(owning: .invalid(message: error.message)))
             }
         }
         var page = Page(items: items)
@@ -64,10 +64,8 @@ enum PageSalvage {
 
     /// The reason an unreadable item carries.
     static func reason(_ item: JQValue) -> String {
-        let message = jv_invalid_get_msg(item.copy())
-        defer { jv_free(message) }
-        guard jv_get_kind(message) == JV_KIND_STRING, let text = jv_string_value(message) else { return "unreadable" }
-        return String(cString: text)
+        guard let text = item.reference.copy().invalidMessage().stringValue else { return "unreadable" }
+        return String(text.prefix { $0 != "\u{0}" })
     }
 
     /// A forward-only JSON scanner: finds where values start and end without building them, with

@@ -20,9 +20,9 @@ public final class CompiledMapping {
     let progress: MappingProgress
     private var program: JQProgram?
     private var compileFailure: String?
-    /// The `[index, entity]` input being evaluated (to recognise the program's field markers), its
-    /// resource, and the slot reached (0: the selector).
-    private var markerPair: OpaquePointer?
+    /// The `[index, entity]` input being evaluated (to recognise the program's field markers; null
+    /// between runs), its resource, and the slot reached (0: the selector).
+    private var markerPair = JQReference.null
     private var markerResource = 0
     private var markerSlot = 0
 
@@ -75,18 +75,25 @@ public final class CompiledMapping {
     ///   - entity: the entity; borrowed, and not modified.
     ///   - ref: its reference; `ref.description` becomes `metadata.identifier`.
     public func map(_ entity: JQValue, ref: EntityRef) -> [MappingResult] {
+        map(entity.reference, ref: ref)
+    }
+
+    /// `map` for a borrowed entity value.
+    public func map(_ entity: borrowing JQReference, ref: EntityRef) -> [MappingResult] {
         let indices = resourceIndices(forKind: ref.kind)
         guard !indices.isEmpty else { return [] }
-        guard let input = OceanInput.prepare(entity.raw, ref: ref) else {
+        guard let input = OceanInput.prepare(entity, ref: ref) else {
             return indices.map { plan.resources[$0].failed("the entity is not a JSON object") }
         }
-        defer { jv_free(input) }
         guard let program = compiledProgram() else {
             return indices.map { plan.resources[$0].failed("the mapping's jq program does not compile: \(compileFailure ?? "")") }
         }
         progress.begin(ref)
         defer { progress.end() }
-        return indices.map { run(plan.resources[$0], input: input, ref: ref, program: program) }
+        var results: [MappingResult] = []
+        results.reserveCapacity(indices.count)
+        for index in indices { results.append(run(plan.resources[index], input: input, ref: ref, program: program)) }
+        return results
     }
 
     /// `map` for an entity in the Swift representation.
@@ -113,37 +120,42 @@ public final class CompiledMapping {
         self.program = program
         program.onDebug(context: Unmanaged.passUnretained(self).toOpaque()) { context, value in
             if let context {
-                Unmanaged<CompiledMapping>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.fieldStarted(value) }
+                Unmanaged<CompiledMapping>.fromOpaque(context)._withUnsafeGuaranteedRef {
+                    $0.fieldStarted(JQReference(adopting: value))
+                }
+            } else {
+                _ = JQReference(adopting: value)
             }
-            jv_free(value)
         }
     }
 
-    /// A `debug` output (borrowed): the program's marker before each field is the input pair itself.
-    private func fieldStarted(_ value: jv) {
-        guard jv_get_kind(value) == JV_KIND_ARRAY, let markerPair, value.u.ptr == markerPair else { return }
+    /// A `debug` output: the program's marker before each field is the input pair itself (the
+    /// same value, which no expression can see or rebuild into an identical one).
+    private func fieldStarted(_ value: consuming JQReference) {
+        guard value.kind == JV_KIND_ARRAY, value.isIdentical(to: markerPair) else { return }
         markerSlot += 1
         progress.at(resource: markerResource, slot: markerSlot)
     }
 
-    /// Runs one resource on the prepared input (borrowed).
-    private func run(_ resource: CompiledResource, input: jv, ref: EntityRef, program: JQProgram) -> MappingResult {
-        let pair = jv_array_append(jv_array_append(jv_array_sized(2), jv_number(Double(resource.index))), jv_copy(input))
-        markerPair = pair.u.ptr
+    /// Runs one resource on the prepared input.
+    private func run(_ resource: CompiledResource, input: borrowing JQReference, ref: EntityRef, program: JQProgram) -> MappingResult {
+        var pair = JQReference.array(capacity: 2)
+        pair.append(JQReference(number: Double(resource.index)))
+        pair.append(input.copy())
+        markerPair = pair.copy()
         markerResource = resource.index
         markerSlot = 0
         progress.at(resource: resource.index, slot: 0)
         program.start(consuming: pair)
         let output = program.next()
-        markerPair = nil
-        if jv_get_kind(output) == JV_KIND_ARRAY { return resource.map(output, ref: ref) }
+        markerPair = .null
+        if output.kind == JV_KIND_ARRAY { return resource.map(output, ref: ref) }
         // Only `halt`/`halt_error` ends the program without a result: every error is caught.
         let field = resource.field(atSlot: markerSlot)
         let problem: String
-        if jv_invalid_has_msg(jv_copy(output)) != 0 {
+        if output.hasInvalidMessage {
             problem = "failed: \(JQErrorText.message(ofInvalid: output))"
         } else {
-            jv_free(output)
             problem = "called halt or halt_error, which ends the mapping's whole jq program"
         }
         return resource.failed("\(field.path) `\(field.expression.text)` \(problem)")
@@ -298,15 +310,13 @@ struct CompiledResource: Sendable {
         [(selector.path, selector.expression.text)] + fields.map { ($0.path, $0.expression.text) }
     }
 
-    /// Builds the result from the program's output (consumed): the selector's collected outputs,
-    /// then each field's when the selector was true.
-    func map(_ output: jv, ref: EntityRef) -> MappingResult {
-        defer { jv_free(output) }
+    /// Builds the result from the program's output: the selector's collected outputs, then each
+    /// field's when the selector was true.
+    func map(_ output: consuming JQReference, ref: EntityRef) -> MappingResult {
         // The selector first: false means the entity is not generated and no field was evaluated.
-        switch MappingProgram.firstOutput(of: jv_array_get(jv_copy(output), 0)) {
+        switch MappingProgram.firstOutput(of: output.element(0)) {
         case .value(let value):
-            let kind = jv_get_kind(value)
-            jv_free(value)
+            let kind = value.kind
             if kind == JV_KIND_FALSE { return MappingResult(resourceIndex: index, outcome: .filtered, warnings: []) }
             if kind != JV_KIND_TRUE {
                 return selectorError("must yield a boolean, got \(CompiledResource.typeName(kind))")
@@ -316,40 +326,38 @@ struct CompiledResource: Sendable {
         case .error(let message):
             return selectorError("failed: \(message)")
         }
-        guard jv_array_length(jv_copy(output)) == Int32(fields.count + 1) else {
+        guard output.count == fields.count + 1 else {
             return failed("unexpected result from the mapping program")
         }
 
         var warnings: [MappingWarning] = []
         var multipleOutputs: [String: Int] = [:]
-        var values: [jv] = []
-        values.reserveCapacity(fields.count)
-        defer { for value in values { jv_free(value) } }
+        var values = JQReferenceList(capacity: fields.count)
         for (slot, field) in fields.enumerated() {
-            let collected = jv_array_get(jv_copy(output), Int32(slot + 1))
+            let collected = output.element(slot + 1)
             if let outputs = MappingProgram.severalOutputs(in: collected) { multipleOutputs[field.path] = outputs }
             switch MappingProgram.firstOutput(of: collected) {
             case .value(let value):
                 values.append(value)
             case .none:
-                values.append(jv_null())
+                values.append(.null)
                 warnings.append(MappingWarning(resourceIndex: index, field: field.path, expression: field.expression.text,
                                                entity: ref, problem: .noOutput))
             case .error(let message):
-                values.append(jv_null())
+                values.append(.null)
                 warnings.append(MappingWarning(resourceIndex: index, field: field.path, expression: field.expression.text,
                                                entity: ref, problem: .error(message)))
             }
         }
 
         let identifier: String
-        switch CompiledResource.nonEmptyString(values[identifierSlot]) {
+        switch values.withElement(identifierSlot, CompiledResource.nonEmptyString) {
         case .success(let text): identifier = text
         case .failure(.empty): return dropped(.emptyIdentifier, warnings)
         case .failure(.notString(let type)): return dropped(.identifierNotString(type), warnings)
         }
         let blueprint: String
-        switch CompiledResource.nonEmptyString(values[blueprintSlot]) {
+        switch values.withElement(blueprintSlot, CompiledResource.nonEmptyString) {
         case .success(let text): blueprint = text
         case .failure(.empty): return dropped(.emptyBlueprint, warnings)
         case .failure(.notString(let type)): return dropped(.blueprintNotString(type), warnings)
@@ -358,24 +366,8 @@ struct CompiledResource: Sendable {
         let bytes = writeBody(values)
         var targets: [RelationTarget] = []
         for slot in relationOrder {
-            let value = values[slot]
-            let name = fields[slot].name
-            switch jv_get_kind(value) {
-            case JV_KIND_STRING:
-                targets.append(RelationTarget(relation: name, identifier: JQValue.string(borrowing: value)))
-            case JV_KIND_ARRAY:
-                let count = jv_array_length(jv_copy(value))
-                var position: Int32 = 0
-                while position < count {
-                    let item = jv_array_get(jv_copy(value), position)
-                    if jv_get_kind(item) == JV_KIND_STRING {
-                        targets.append(RelationTarget(relation: name, identifier: JQValue.string(borrowing: item)))
-                    }
-                    jv_free(item)
-                    position += 1
-                }
-            default:
-                break
+            values.withElement(slot) { value in
+                CompiledResource.collectTargets(of: value, relation: fields[slot].name, into: &targets)
             }
         }
         let entity = PortEntity(identifier: identifier, blueprint: blueprint, canonical: bytes, relationTargets: targets)
@@ -387,29 +379,45 @@ struct CompiledResource: Sendable {
         MappingResult(resourceIndex: index, outcome: .selectorError(problem), warnings: [])
     }
 
+    /// The relation targets in one relation value: a string, or the strings of an array.
+    private static func collectTargets(of value: borrowing JQReference, relation: String, into targets: inout [RelationTarget]) {
+        switch value.kind {
+        case JV_KIND_STRING:
+            targets.append(RelationTarget(relation: relation, identifier: value.string))
+        case JV_KIND_ARRAY:
+            for position in 0..<value.count {
+                let item = value.element(position)
+                if item.kind == JV_KIND_STRING { targets.append(RelationTarget(relation: relation, identifier: item.string)) }
+            }
+        default:
+            break
+        }
+    }
+
     /// The canonical bytes of the body: the mapped keys assembled as one jv object and printed
-    /// by libjq (`CanonicalJSON`), the same rule as every other hash in mirrorctl.
-    private func writeBody(_ values: [jv]) -> [UInt8] {
-        var body = jv_object()
-        func member(_ key: String, _ slot: Int?) {
-            guard let slot else { return }
-            body = jv_object_set(body, jv_string(key), jv_copy(values[slot]))
-        }
-        func group(_ key: String, _ slots: [Int]?) {
-            guard let slots else { return }
-            var object = jv_object()
-            for slot in slots { object = jv_object_set(object, JQValue.makeString(fields[slot].name), jv_copy(values[slot])) }
-            body = jv_object_set(body, jv_string(key), object)
-        }
-        member("blueprint", blueprintSlot)
-        member("icon", iconSlot)
-        member("identifier", identifierSlot)
-        group("properties", propertySlots)
-        group("relations", relationSlots)
-        member("team", teamSlot)
-        member("title", titleSlot)
-        defer { jv_free(body) }
-        return CanonicalJSON.bytes(of: body)
+    /// canonically (`CanonicalJSON`), the same rule as every other hash in mirrorctl.
+    private func writeBody(_ values: borrowing JQReferenceList) -> [UInt8] {
+        var body = JQReference.object()
+        set(&body, "blueprint", blueprintSlot, values)
+        set(&body, "icon", iconSlot, values)
+        set(&body, "identifier", identifierSlot, values)
+        setGroup(&body, "properties", propertySlots, values)
+        setGroup(&body, "relations", relationSlots, values)
+        set(&body, "team", teamSlot, values)
+        set(&body, "title", titleSlot, values)
+        return body.canonicalBytes()
+    }
+
+    private func set(_ body: inout JQReference, _ key: String, _ slot: Int?, _ values: borrowing JQReferenceList) {
+        guard let slot else { return }
+        body.set(key, values.withElement(slot) { $0.copy() })
+    }
+
+    private func setGroup(_ body: inout JQReference, _ key: String, _ slots: [Int]?, _ values: borrowing JQReferenceList) {
+        guard let slots else { return }
+        var object = JQReference.object()
+        for slot in slots { object.set(fields[slot].name, values.withElement(slot) { $0.copy() }) }
+        body.set(key, object)
     }
 
     private func selectorError(_ problem: String) -> MappingResult {
@@ -427,20 +435,20 @@ struct CompiledResource: Sendable {
 
     /// A usable identifier or blueprint: a non-empty string. Values Python finds false (null,
     /// false, 0, "", [], {}) are "empty", as in Ocean; other non-strings are refused by type.
-    private static func nonEmptyString(_ value: jv) -> Result<String, NotUsable> {
-        let kind = jv_get_kind(value)
+    private static func nonEmptyString(_ value: borrowing JQReference) -> Result<String, NotUsable> {
+        let kind = value.kind
         switch kind {
         case JV_KIND_STRING:
-            let text = JQValue.string(borrowing: value)
+            let text = value.string
             return text.isEmpty ? .failure(.empty) : .success(text)
         case JV_KIND_NULL, JV_KIND_FALSE, JV_KIND_INVALID:
             return .failure(.empty)
         case JV_KIND_NUMBER:
-            return jv_number_value(value) == 0 ? .failure(.empty) : .failure(.notString("number"))
+            return value.number == 0 ? .failure(.empty) : .failure(.notString("number"))
         case JV_KIND_ARRAY:
-            return jv_array_length(jv_copy(value)) == 0 ? .failure(.empty) : .failure(.notString("array"))
+            return value.count == 0 ? .failure(.empty) : .failure(.notString("array"))
         case JV_KIND_OBJECT:
-            return jv_object_length(jv_copy(value)) == 0 ? .failure(.empty) : .failure(.notString("object"))
+            return value.count == 0 ? .failure(.empty) : .failure(.notString("object"))
         default:
             return .failure(.notString(typeName(kind)))
         }

@@ -1,5 +1,6 @@
 import CJQ
 import Foundation
+import Store
 
 /// One compiled jq program: owns one `jq_state`, freed in `deinit`.
 ///
@@ -38,16 +39,12 @@ final class JQProgram {
         guard let state else { throw JQCompileFailure(messages: ["libjq could not allocate a jq_state"]) }
         // > The callback gets an owned jv; jq_format_error consumes it and returns a new string.
         jq_set_error_cb(state, { context, message in
-            guard let context else {
-                jv_free(message)
-                return
-            }
+            let message = JQReference(adopting: message)
+            guard let context else { return }
             let sink = Unmanaged<ErrorSink>.fromOpaque(context).takeUnretainedValue()
-            let text = jq_format_error(message)
-            if jv_get_kind(text) == JV_KIND_STRING, let pointer = jv_string_value(text) {
-                sink.messages.append(String(cString: pointer))
+            if let text = JQReference(adopting: jq_format_error(message.release())).stringValue {
+                sink.messages.append(JQErrorText.cut(text))
             }
-            jv_free(text)
         }, Unmanaged.passUnretained(sink).toOpaque())
         // libjq 1.6's jq_init leaves the input and debug callbacks uninitialised, so `input` or
         // `debug` in an expression would call a stray pointer (a crash). Set them to none: `input`
@@ -66,18 +63,19 @@ final class JQProgram {
         jq_teardown(&state)
     }
 
-    /// Starts the program on `input` (consumed). The corresponding C function is `jq_start`.
-    func start(consuming input: jv) {
-        jq_start(state, input, 0)
+    /// Starts the program on `input`. The corresponding C function is `jq_start`.
+    func start(consuming input: consuming JQReference) {
+        jq_start(state, input.release(), 0)
     }
 
-    /// The next output (owned by the caller): a valid jv, or an invalid one that is either the
-    /// normal end (no message) or a runtime error (message). The corresponding C function is `jq_next`.
-    func next() -> jv {
-        jq_next(state)
+    /// The next output: a valid value, or an invalid one that is either the normal end (no
+    /// message) or a runtime error (message). The corresponding C function is `jq_next`.
+    func next() -> JQReference {
+        JQReference(adopting: jq_next(state))
     }
 
-    /// Sends what `debug` outputs to `callback`, which must free the value, with `context`.
+    /// Sends what `debug` outputs to `callback`, with `context`. The callback owns the value it
+    /// gets: it adopts it (`JQReference(adopting:)`).
     func onDebug(context: UnsafeMutableRawPointer, _ callback: jq_msg_cb) {
         jq_set_debug_cb(state, callback, context)
     }
@@ -108,23 +106,22 @@ struct JQCompileFailure: Error {
 
 /// Rendering of jq error values as text.
 enum JQErrorText {
-    /// Consumes an invalid jv carrying a message and returns the message as text.
-    static func message(ofInvalid invalid: jv) -> String {
-        describeErrorValue(jv_invalid_get_msg(invalid))
+    /// The message of an invalid value (a jq runtime error) as text.
+    static func message(ofInvalid invalid: consuming JQReference) -> String {
+        describeErrorValue(invalid.invalidMessage())
     }
 
-    /// Consumes an error value (what `error(x)` raised): strings as they are, anything else as
-    /// compact JSON followed by `(not a string)`, as jq prints them.
-    static func describeErrorValue(_ value: jv) -> String {
-        defer { jv_free(value) }
-        if jv_get_kind(value) == JV_KIND_STRING, let pointer = jv_string_value(value) {
-            return String(cString: pointer)
-        }
-        let dumped = jv_dump_string(jv_copy(value), 0)
-        defer { jv_free(dumped) }
-        guard jv_get_kind(dumped) == JV_KIND_STRING, let pointer = jv_string_value(dumped) else {
-            return "jq error"
-        }
-        return "\(String(cString: pointer)) (not a string)"
+    /// An error value (what `error(x)` raised): strings as they are, anything else as compact
+    /// JSON followed by `(not a string)`, as jq prints them.
+    static func describeErrorValue(_ value: consuming JQReference) -> String {
+        if let text = value.stringValue { return cut(text) }
+        guard let dumped = value.compactText else { return "jq error" }
+        return "\(cut(dumped)) (not a string)"
+    }
+
+    /// Text up to its first NUL, as jq prints a message (a C string).
+    static func cut(_ text: String) -> String {
+        guard let end = text.firstIndex(of: "\u{0}") else { return text }
+        return String(text[..<end])
     }
 }

@@ -1,4 +1,5 @@
 import CJQ
+import Store
 import Synchronization
 
 /// The text of the single jq program that evaluates a whole mapping, and the reading of its result.
@@ -56,35 +57,30 @@ enum MappingProgram {
         return text + "else null end"
     }
 
-    /// Reads one collected array (consumed): the first output, no output, or the error raised
-    /// before the first output.
-    static func firstOutput(of collected: jv) -> FirstOutput {
-        guard jv_get_kind(collected) == JV_KIND_ARRAY, jv_array_length(jv_copy(collected)) > 0 else {
-            jv_free(collected)
-            return .none
-        }
-        let head = jv_array_get(collected, 0)
-        switch jv_get_kind(head) {
+    /// Reads one collected array: the first output, no output, or the error raised before the
+    /// first output.
+    static func firstOutput(of collected: consuming JQReference) -> FirstOutput {
+        guard collected.kind == JV_KIND_ARRAY, collected.count > 0 else { return .none }
+        let head = collected.takeElement(0)
+        let kind = head.kind
+        switch kind {
         case JV_KIND_ARRAY:
-            return .value(jv_array_get(head, 0))
+            return .value(head.takeElement(0))
         case JV_KIND_OBJECT:
-            return .error(JQErrorText.describeErrorValue(jv_object_get(head, jv_string("e"))))
+            return .error(JQErrorText.describeErrorValue(head.takeMember("e")))
         default:
-            jv_free(head)
             return .error("unexpected result from the mapping program")
         }
     }
 
-    /// How many outputs a field's collected result (borrowed) holds — its `[v]` elements, before a
+    /// How many outputs a field's collected result holds — its `[v]` elements, before a
     /// trailing `{e: …}` error marker — when that is more than one; nil for none or one (the
     /// common case, decided from the length alone).
-    static func severalOutputs(in collected: jv) -> Int? {
-        guard jv_get_kind(collected) == JV_KIND_ARRAY else { return nil }
-        let length = Int(jv_array_length(jv_copy(collected)))
+    static func severalOutputs(in collected: borrowing JQReference) -> Int? {
+        guard collected.kind == JV_KIND_ARRAY else { return nil }
+        let length = collected.count
         guard length > 1 else { return nil }
-        let last = jv_array_get(jv_copy(collected), Int32(length - 1))
-        defer { jv_free(last) }
-        let outputs = jv_get_kind(last) == JV_KIND_OBJECT ? length - 1 : length
+        let outputs = collected.element(length - 1).kind == JV_KIND_OBJECT ? length - 1 : length
         return outputs > 1 ? outputs : nil
     }
 
@@ -101,10 +97,9 @@ enum MappingProgram {
     }
 }
 
-/// The first output of a jq expression. `.value` holds one owned reference that the receiver must
-/// consume or free.
-enum FirstOutput {
-    case value(jv)
+/// The first output of a jq expression.
+enum FirstOutput: ~Copyable {
+    case value(JQReference)
     case none
     case error(String)
 }

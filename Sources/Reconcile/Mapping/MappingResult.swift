@@ -34,7 +34,7 @@ public struct PortEntity: Sendable, Hashable {
     /// never builds it). Prefer `canonical` to store or send the body.
     public var body: JSONValue {
         guard let value = try? JQValue.parse(canonical) else { return .null }
-        return JQValue.jsonValue(borrowing: value.raw)
+        return value.toJSONValue()
     }
 
     /// `canonical` as text.

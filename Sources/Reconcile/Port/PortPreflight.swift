@@ -45,23 +45,22 @@ enum PortPreflight {
         guard body.contains("\"relations\""), let parsed = try? JQValue.parse(body),
               let relations = parsed.member("relations"), relations.kind == JV_KIND_OBJECT else { return nil }
         var problem: String?
-        var iterator = jv_object_iter(relations.raw)
-        while problem == nil, jv_object_iter_valid(relations.raw, iterator) != 0 {
-            let key = JQValue(consuming: jv_object_iter_key(relations.raw, iterator))
-            let value = JQValue(consuming: jv_object_iter_value(relations.raw, iterator))
+        relations.reference.forEachMember { key, value in
             var targets: [String] = []
             if let text = value.stringValue {
                 targets = [text]
             } else if value.kind == JV_KIND_ARRAY {
-                targets = (0..<value.arrayCount).compactMap { value.element($0).stringValue }
+                for index in 0..<value.count {
+                    if let text = value.element(index).stringValue { targets.append(text) }
+                }
             }
             for target in targets {
                 if let reason = PortIdentifierRule.problem(target) {
                     problem = "relations.\(key.stringValue ?? "?") target \"\(shortened(target))\" \(reason)"
-                    break
+                    return false
                 }
             }
-            iterator = jv_object_iter_next(relations.raw, iterator)
+            return true
         }
         return problem
     }
