@@ -10,13 +10,13 @@ import CJQ
 /// paths (mapping, page scans) use it directly. Not thread-safe: jv refcounts are plain ints.
 ///
 /// Only libjq's API is used, never its struct layout (identity is `jv_identical`).
-public struct JQReference: ~Copyable {
+@frozen public struct JQReference: ~Copyable {
     /// The held reference. Read only inside Store, and only for a call that borrows it.
     @usableFromInline var raw: jv
 
     /// Adopts one reference produced by libjq (a C call's result or callback argument): from
     /// here on this value frees it.
-    public init(adopting raw: jv) {
+    @inlinable public init(adopting raw: jv) {
         self.raw = raw
     }
 
@@ -26,7 +26,7 @@ public struct JQReference: ~Copyable {
 
     /// Hands the reference to a libjq call that consumes it (`jq_start`): the one way a reference
     /// leaves its owner.
-    public consuming func release() -> jv {
+    @inlinable public consuming func release() -> jv {
         let raw = self.raw
         discard self
         return raw
@@ -39,11 +39,11 @@ public struct JQReference: ~Copyable {
 
     // MARK: Making values
 
-    public static var null: JQReference { JQReference(adopting: jv_null()) }
+    @inlinable public static var null: JQReference { JQReference(adopting: jv_null()) }
     public static func object() -> JQReference { JQReference(adopting: jv_object()) }
     public static func array(capacity: Int = 0) -> JQReference { JQReference(adopting: jv_array_sized(Int32(capacity))) }
 
-    public init(number: Double) {
+    @inlinable public init(number: Double) {
         self.init(adopting: jv_number(number))
     }
 
@@ -67,19 +67,19 @@ public struct JQReference: ~Copyable {
     @inlinable public var kind: jv_kind { jv_get_kind(raw) }
 
     /// The number (0 when not a number).
-    public var number: Double { kind == JV_KIND_NUMBER ? jv_number_value(raw) : 0 }
+    @inlinable public var number: Double { kind == JV_KIND_NUMBER ? jv_number_value(raw) : 0 }
 
     /// The text of a string, every byte kept (embedded NULs included); "" when not a string.
-    public var string: String { stringValue ?? "" }
+    @inlinable public var string: String { stringValue ?? "" }
 
     /// The text of a string, nil when not a string. Embedded NULs are kept (a C-string read would
     /// cut the text there and let `"a\u0000b"` pass for `"a"`).
-    public var stringValue: String? {
+    @inlinable public var stringValue: String? {
         withStringBytes { bytes in bytes.map { String(decoding: $0, as: UTF8.self) } }
     }
 
     /// Runs `body` with the UTF-8 bytes of a string, in place (nil when not a string).
-    public func withStringBytes<R>(_ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+    @inlinable public func withStringBytes<R>(_ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
         guard kind == JV_KIND_STRING, let start = jv_string_value(raw) else { return body(nil) }
         let length = Int(jv_string_length_bytes(jv_copy(raw)))
         return start.withMemoryRebound(to: UInt8.self, capacity: max(length, 1)) { body(UnsafeBufferPointer(start: $0, count: length)) }
@@ -101,25 +101,25 @@ public struct JQReference: ~Copyable {
     }
 
     /// `element` of a value no longer needed: hands this reference to libjq instead of copying it.
-    public consuming func takeElement(_ index: Int) -> JQReference {
+    @inlinable public consuming func takeElement(_ index: Int) -> JQReference {
         guard kind == JV_KIND_ARRAY else { return JQReference(adopting: jv_invalid()) }
         return JQReference(adopting: jv_array_get(release(), Int32(index)))
     }
 
     /// `member` of a value no longer needed: hands this reference to libjq instead of copying it.
-    public consuming func takeMember(_ key: String) -> JQReference {
+    @inlinable public consuming func takeMember(_ key: String) -> JQReference {
         guard kind == JV_KIND_OBJECT else { return JQReference(adopting: jv_invalid()) }
         return JQReference(adopting: jv_object_get(release(), jv_string(key)))
     }
 
     /// The member `key` of an object (invalid when absent or not an object).
-    public func member(_ key: String) -> JQReference {
+    @inlinable public func member(_ key: String) -> JQReference {
         guard kind == JV_KIND_OBJECT else { return JQReference(adopting: jv_invalid()) }
         return JQReference(adopting: jv_object_get(jv_copy(raw), jv_string(key)))
     }
 
     /// The member named by the string `key` (kept by the caller, for a key looked up many times).
-    public func member(_ key: borrowing JQReference) -> JQReference {
+    @inlinable public func member(_ key: borrowing JQReference) -> JQReference {
         guard kind == JV_KIND_OBJECT else { return JQReference(adopting: jv_invalid()) }
         return JQReference(adopting: jv_object_get(jv_copy(raw), jv_copy(key.raw)))
     }
@@ -139,12 +139,12 @@ public struct JQReference: ~Copyable {
 
     /// Whether this is the very value `other` is (the same allocation, or the same scalar),
     /// compared by libjq (`jv_identical`), not by its layout. Consumes this reference.
-    public consuming func isIdentical(to other: borrowing JQReference) -> Bool {
+    @inlinable public consuming func isIdentical(to other: borrowing JQReference) -> Bool {
         jv_identical(release(), jv_copy(other.raw)) != 0
     }
 
     /// Whether an invalid value carries a message (a jq error, as opposed to the end of outputs).
-    public var hasInvalidMessage: Bool {
+    @inlinable public var hasInvalidMessage: Bool {
         kind == JV_KIND_INVALID && jv_invalid_has_msg(jv_copy(raw)) != 0
     }
 
@@ -191,7 +191,7 @@ public struct JQReference: ~Copyable {
     // MARK: Editing (libjq copies a shared value on write)
 
     /// Sets member `key` of an object to `value`.
-    public mutating func set(_ key: String, _ value: consuming JQReference) {
+    @inlinable public mutating func set(_ key: String, _ value: consuming JQReference) {
         raw = jv_object_set(raw, JQReference.makeString(key), value.release())
     }
 
@@ -201,7 +201,7 @@ public struct JQReference: ~Copyable {
     }
 
     /// Appends `value` to an array.
-    public mutating func append(_ value: consuming JQReference) {
+    @inlinable public mutating func append(_ value: consuming JQReference) {
         raw = jv_array_append(raw, value.release())
     }
 
@@ -229,9 +229,9 @@ public struct JQReference: ~Copyable {
         return text
     }
 
-    // MARK: Raw values, inside this file only
+    // MARK: Raw values, inside Store only
 
-    private static func makeString(_ text: String) -> jv {
+    @usableFromInline static func makeString(_ text: String) -> jv {
         text.utf8CString.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return jv_string("") }
             return jv_string_sized(base, Int32(buffer.count - 1))
@@ -262,7 +262,7 @@ extension JQReference: Sendable {}
 /// Owned references in order, for the values a loop collects (a Swift array holds only copyable
 /// values). Frees them all in `deinit`.
 public struct JQReferenceList: ~Copyable {
-    private var items: [jv] = []
+    @usableFromInline var items: [jv] = []
 
     public init(capacity: Int = 0) {
         items.reserveCapacity(capacity)
@@ -272,14 +272,14 @@ public struct JQReferenceList: ~Copyable {
         for item in items { jv_free(item) }
     }
 
-    public var count: Int { items.count }
+    @inlinable public var count: Int { items.count }
 
-    public mutating func append(_ value: consuming JQReference) {
+    @inlinable public mutating func append(_ value: consuming JQReference) {
         items.append(value.release())
     }
 
     /// Runs `body` on element `index`, borrowed: no count changes.
-    public func withElement<R: ~Copyable>(_ index: Int, _ body: (borrowing JQReference) -> R) -> R {
+    @inlinable public func withElement<R: ~Copyable>(_ index: Int, _ body: (borrowing JQReference) -> R) -> R {
         let element = JQReference(adopting: items[index])
         let result = body(element)
         _ = element.release()  // still owned by the list
