@@ -1,4 +1,3 @@
-import CJQ
 import Store
 
 /// The mapping playground: one entity through every matching resource, with what each produced,

@@ -1,4 +1,3 @@
-import CJQ
 import Store
 
 /// One problem `mapping lint` found, aggregated over the entities it affects.
