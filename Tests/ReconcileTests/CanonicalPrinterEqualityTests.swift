@@ -23,7 +23,7 @@ final class CanonicalPrinterEqualityTests: XCTestCase {
     /// `value` is held for the whole comparison (a jv borrowed from a released `JQValue` is freed).
     private func assertSameAsLibjq(_ value: JQValue, _ label: @autoclosure () -> String, file: StaticString = #filePath, line: UInt = #line) {
         let (ours, theirs) = withExtendedLifetime(value) {
-            (CanonicalJSON.bytes(of: value.raw), CanonicalPrinterEqualityTests.libjqDump(value.raw))
+            (CanonicalJSON.bytes(of: value.reference), CanonicalPrinterEqualityTests.libjqDump(value.raw))
         }
         if ours != theirs {
             XCTFail("\(label()): ours \(String(decoding: ours.prefix(300), as: UTF8.self)) ≠ libjq \(String(decoding: theirs.prefix(300), as: UTF8.self))",

@@ -49,7 +49,7 @@ final class CanonicalPrintTests: XCTestCase {
         for round in 0..<3_000 {
             let text = texts.value(depth: 0, sorted: round % 2 == 0)
             let value = try JQValue.parse(text)
-            XCTAssertEqual(CanonicalJSON.bytes(of: value.raw), reference(value), text)
+            XCTAssertEqual(CanonicalJSON.bytes(of: value.reference), reference(value), text)
             if round % 2 == 0, text.contains("{\"") { sortedFastPath += 1 }
         }
         XCTAssertGreaterThan(sortedFastPath, 100, "the generator must produce sorted objects")
@@ -60,7 +60,7 @@ final class CanonicalPrintTests: XCTestCase {
         for text in [#"{"a":1,"B":2}"#, #"{"ab":1,"a":2}"#, #"{"é":1,"e":2,"z":3}"#, #"{"a":{"y":1,"x":2}}"#,
                      #"[{"b":1,"a":2}]"#, #"{"":1,"a":{"c":[{"b":1,"a":2}]}}"#] {
             let value = try JQValue.parse(text)
-            XCTAssertEqual(CanonicalJSON.bytes(of: value.raw), reference(value), text)
+            XCTAssertEqual(CanonicalJSON.bytes(of: value.reference), reference(value), text)
         }
     }
 
@@ -69,8 +69,8 @@ final class CanonicalPrintTests: XCTestCase {
         var raw = try JQValue.parse(#"{"a":2,"b":1}"#).copy()
         for _ in 0..<300 { raw = jv_array_append(jv_array(), raw) }
         let value = JQValue(consuming: raw)
-        XCTAssertEqual(CanonicalJSON.bytes(of: value.raw), reference(value))
-        XCTAssertTrue(String(decoding: CanonicalJSON.bytes(of: value.raw), as: UTF8.self).hasPrefix("[[[["))
+        XCTAssertEqual(CanonicalJSON.bytes(of: value.reference), reference(value))
+        XCTAssertTrue(String(decoding: CanonicalJSON.bytes(of: value.reference), as: UTF8.self).hasPrefix("[[[["))
     }
 
     /// A short value after a long one, or after one far larger than the first buffer, carries
@@ -79,10 +79,10 @@ final class CanonicalPrintTests: XCTestCase {
         let long = try JQValue.parse("[" + (0..<2_000).map { "\"item-\($0)\"" }.joined(separator: ",") + "]")
         let huge = try JQValue.parse("\"" + String(repeating: "x", count: 1_500_000) + "\"")
         let short = try JQValue.parse(#"{"b":[1],"a":null}"#)
-        XCTAssertEqual(CanonicalJSON.bytes(of: long.raw), reference(long))
-        XCTAssertEqual(String(decoding: CanonicalJSON.bytes(of: short.raw), as: UTF8.self), #"{"a":null,"b":[1]}"#)
-        XCTAssertEqual(CanonicalJSON.bytes(of: huge.raw).count, 1_500_002)
-        XCTAssertEqual(String(decoding: CanonicalJSON.bytes(of: short.raw), as: UTF8.self), #"{"a":null,"b":[1]}"#)
+        XCTAssertEqual(CanonicalJSON.bytes(of: long.reference), reference(long))
+        XCTAssertEqual(String(decoding: CanonicalJSON.bytes(of: short.reference), as: UTF8.self), #"{"a":null,"b":[1]}"#)
+        XCTAssertEqual(CanonicalJSON.bytes(of: huge.reference).count, 1_500_002)
+        XCTAssertEqual(String(decoding: CanonicalJSON.bytes(of: short.reference), as: UTF8.self), #"{"a":null,"b":[1]}"#)
         XCTAssertEqual(try JQValue.parse("[]").canonicalBytes(), Array("[]".utf8))
     }
 
@@ -94,7 +94,7 @@ final class CanonicalPrintTests: XCTestCase {
                 let text = #"{"t":\#(thread),"r":\#(round),"pad":"\#(String(repeating: "p", count: round % 97))"}"#
                 guard let value = try? JQValue.parse(text) else { return failures.add("parse \(text)") }
                 let expected = #"{"pad":"\#(String(repeating: "p", count: round % 97))","r":\#(round),"t":\#(thread)}"#
-                let printed = String(decoding: CanonicalJSON.bytes(of: value.raw), as: UTF8.self)
+                let printed = String(decoding: CanonicalJSON.bytes(of: value.reference), as: UTF8.self)
                 if printed != expected { failures.add("\(printed) != \(expected)") }
             }
         }

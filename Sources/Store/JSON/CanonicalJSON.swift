@@ -11,8 +11,8 @@ import Glibc
 /// byte-identity to libjq is proved by `CanonicalPrinterEqualityTests` on every fixture entity,
 /// every generated catalog entity and a randomized corpus; libjq's printer is not used for it.
 public enum CanonicalJSON {
-    /// Canonical bytes of a borrowed jv (the caller keeps its reference).
-    public static func bytes(of value: jv) -> [UInt8] {
+    /// Canonical bytes of a value.
+    public static func bytes(of value: borrowing JQReference) -> [UInt8] {
         var printer = CanonicalPrinter()
         printer.print(value, depth: 0)
         return printer.finish()

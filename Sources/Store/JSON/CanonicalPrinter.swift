@@ -57,24 +57,22 @@ struct CanonicalPrinter {
         append(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
-    /// Prints a borrowed value at nesting `depth`.
-    mutating func print(_ value: jv, depth: Int) {
+    /// Prints a value at nesting `depth`.
+    mutating func print(_ value: borrowing JQReference, depth: Int) {
         guard depth <= CanonicalPrinter.maximumDepth else { return append("<stripped: exceeds max depth>") }
-        switch jv_get_kind(value) {
+        switch value.kind {
         case JV_KIND_NULL: append("null")
         case JV_KIND_TRUE: append("true")
         case JV_KIND_FALSE: append("false")
-        case JV_KIND_NUMBER: printNumber(jv_number_value(value))
+        case JV_KIND_NUMBER: printNumber(value.number)
         case JV_KIND_STRING: printString(value)
         case JV_KIND_ARRAY:
             append(UInt8(ascii: "["))
-            let length = jv_array_length(jv_copy(value))
-            var index: Int32 = 0
+            let length = value.count
+            var index = 0
             while index < length {
                 if index > 0 { append(UInt8(ascii: ",")) }
-                let element = jv_array_get(jv_copy(value), index)
-                print(element, depth: depth + 1)
-                jv_free(element)
+                print(value.element(index), depth: depth + 1)
                 index += 1
             }
             append(UInt8(ascii: "]"))
@@ -86,57 +84,41 @@ struct CanonicalPrinter {
         }
     }
 
-    private mutating func printObject(_ object: jv, depth: Int) {
-        // Members as (key, value) references, in insertion order, sorted only when they aren't
-        // already (bodies stored canonical and mapped bodies are assembled in key order).
-        var members: [(key: jv, value: jv)] = []
-        members.reserveCapacity(Int(jv_object_length(jv_copy(object))))
-        var sorted = true
-        var iterator = jv_object_iter(object)
-        while jv_object_iter_valid(object, iterator) != 0 {
-            let key = jv_object_iter_key(object, iterator)
-            if let last = members.last, CanonicalPrinter.keyOrder(last.key, key) >= 0 { sorted = false }
-            members.append((key, jv_object_iter_value(object, iterator)))
-            iterator = jv_object_iter_next(object, iterator)
+    private mutating func printObject(_ object: borrowing JQReference, depth: Int) {
+        // Members in insertion order, sorted only when they aren't already (bodies stored
+        // canonical and mapped bodies are assembled in key order).
+        let count = object.count
+        var keys = JQReferenceList(capacity: count)
+        var values = JQReferenceList(capacity: count)
+        object.members(keys: &keys, values: &values)
+        var order = Array(0..<keys.count)
+        if (1..<max(keys.count, 1)).contains(where: { keys.keyOrder($0 - 1, $0) >= 0 }) {
+            order.sort { keys.keyOrder($0, $1) < 0 }
         }
-        if !sorted { members.sort { CanonicalPrinter.keyOrder($0.key, $1.key) < 0 } }
         append(UInt8(ascii: "{"))
-        for (position, member) in members.enumerated() {
+        for (position, member) in order.enumerated() {
             if position > 0 { append(UInt8(ascii: ",")) }
-            printString(member.key)
+            keys.withElement(member) { printString($0) }
             append(UInt8(ascii: ":"))
-            print(member.value, depth: depth + 1)
-            jv_free(member.key)
-            jv_free(member.value)
+            values.withElement(member) { print($0, depth: depth + 1) }
         }
         append(UInt8(ascii: "}"))
     }
 
-    /// The order `jv_keys` sorts keys in (borrowed strings): bytewise, then the shorter first.
-    static func keyOrder(_ a: jv, _ b: jv) -> Int {
-        let lengthA = Int(jv_string_length_bytes(jv_copy(a)))
-        let lengthB = Int(jv_string_length_bytes(jv_copy(b)))
-        guard let bytesA = jv_string_value(a), let bytesB = jv_string_value(b) else { return 0 }
-        let order = Int(memcmp(bytesA, bytesB, min(lengthA, lengthB)))
-        return order != 0 ? order : lengthA - lengthB
-    }
-
-    private mutating func printString(_ string: jv) {
-        let length = Int(jv_string_length_bytes(jv_copy(string)))
+    private mutating func printString(_ string: borrowing JQReference) {
         append(UInt8(ascii: "\""))
-        if length > 0, let start = jv_string_value(string) {
-            start.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
-                // Copy runs of plain bytes at once; escape the rest one by one.
-                var runStart = 0
-                for index in 0..<length {
-                    let byte = bytes[index]
-                    guard byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F else { continue }
-                    append(UnsafeBufferPointer(start: bytes + runStart, count: index - runStart))
-                    runStart = index + 1
-                    appendEscaped(byte)
-                }
-                append(UnsafeBufferPointer(start: bytes + runStart, count: length - runStart))
+        string.withStringBytes { bytes in
+            guard let bytes, let start = bytes.baseAddress, !bytes.isEmpty else { return }
+            // Copy runs of plain bytes at once; escape the rest one by one.
+            var runStart = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F else { continue }
+                append(UnsafeBufferPointer(start: start + runStart, count: index - runStart))
+                runStart = index + 1
+                appendEscaped(byte)
             }
+            append(UnsafeBufferPointer(start: start + runStart, count: bytes.count - runStart))
         }
         append(UInt8(ascii: "\""))
     }

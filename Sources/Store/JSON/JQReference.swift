@@ -1,4 +1,5 @@
 import CJQ
+import Glibc
 
 /// One owned reference to a libjq value: the one Swift type that copies (`copy()`) and frees
 /// (`deinit`) a `jv`.
@@ -137,6 +138,18 @@ import CJQ
         }
     }
 
+    /// Appends every member of an object to `keys` and `values` (owned references, at the same
+    /// positions), in libjq's order: the order they were inserted in.
+    public func members(keys: inout JQReferenceList, values: inout JQReferenceList) {
+        guard kind == JV_KIND_OBJECT else { return }
+        var iterator = jv_object_iter(raw)
+        while jv_object_iter_valid(raw, iterator) != 0 {
+            keys.append(JQReference(adopting: jv_object_iter_key(raw, iterator)))
+            values.append(JQReference(adopting: jv_object_iter_value(raw, iterator)))
+            iterator = jv_object_iter_next(raw, iterator)
+        }
+    }
+
     /// Whether this is the very value `other` is (the same allocation, or the same scalar),
     /// compared by libjq (`jv_identical`), not by its layout. Consumes this reference.
     @inlinable public consuming func isIdentical(to other: borrowing JQReference) -> Bool {
@@ -160,7 +173,7 @@ import CJQ
 
     /// Canonical JSON of this value: see `CanonicalJSON`.
     public func canonicalBytes() -> [UInt8] {
-        CanonicalJSON.bytes(of: raw)
+        CanonicalJSON.bytes(of: self)
     }
 
     /// Converts to the Swift representation (allocates: keep it off hot paths).
@@ -276,6 +289,17 @@ public struct JQReferenceList: ~Copyable {
 
     @inlinable public mutating func append(_ value: consuming JQReference) {
         items.append(value.release())
+    }
+
+    /// The order `jv_keys` sorts the strings at `first` and `second` in: bytewise, then the shorter
+    /// first (negative, zero or positive).
+    public func keyOrder(_ first: Int, _ second: Int) -> Int {
+        let a = items[first], b = items[second]
+        let lengthA = Int(jv_string_length_bytes(jv_copy(a)))
+        let lengthB = Int(jv_string_length_bytes(jv_copy(b)))
+        guard let bytesA = jv_string_value(a), let bytesB = jv_string_value(b) else { return 0 }
+        let order = Int(memcmp(bytesA, bytesB, min(lengthA, lengthB)))
+        return order != 0 ? order : lengthA - lengthB
     }
 
     /// Runs `body` on element `index`, borrowed: no count changes.
