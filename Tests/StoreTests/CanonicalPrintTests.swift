@@ -9,11 +9,8 @@ import XCTest
 final class CanonicalPrintTests: XCTestCase {
     /// libjq's sorted print through a jv string: the reference the fast path must equal.
     func reference(_ value: JQValue) -> [UInt8] {
-        let dumped = jv_dump_string(value.copy(), Int32(JV_PRINT_SORTED.rawValue))
-        defer { jv_free(dumped) }
-        let length = Int(jv_string_length_bytes(jv_copy(dumped)))
-        guard let start = jv_string_value(dumped) else { return [] }
-        return start.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+        let dumped = JQReference(adopting: jv_dump_string(value.reference.copy().release(), Int32(JV_PRINT_SORTED.rawValue)))
+        return dumped.withStringBytes { $0.map(Array.init) } ?? []
     }
 
     /// A deterministic generator of JSON texts whose objects list keys in shuffled or sorted order.
@@ -66,9 +63,13 @@ final class CanonicalPrintTests: XCTestCase {
 
     func testDeepValuesArePrintedAsLibjqPrintsThem() throws {
         // Deeper than libjq parses (256), as a mapping's jq program can build it.
-        var raw = try JQValue.parse(#"{"a":2,"b":1}"#).copy()
-        for _ in 0..<300 { raw = jv_array_append(jv_array(), raw) }
-        let value = JQValue(consuming: raw)
+        var nested = try JQValue.parse(#"{"a":2,"b":1}"#).reference.copy()
+        for _ in 0..<300 {
+            var array = JQReference.array()
+            array.append(nested)
+            nested = array
+        }
+        let value = JQValue(owning: nested)
         XCTAssertEqual(CanonicalJSON.bytes(of: value.reference), reference(value))
         XCTAssertTrue(String(decoding: CanonicalJSON.bytes(of: value.reference), as: UTF8.self).hasPrefix("[[[["))
     }

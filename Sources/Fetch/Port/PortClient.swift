@@ -215,7 +215,7 @@ public final class PortClient {
 
     static func int(_ value: JQValue) -> Int? {
         guard value.kind == JV_KIND_NUMBER else { return nil }
-        return Int(jv_number_value(value.raw))
+        return Int(value.reference.number)
     }
 }
 

@@ -79,25 +79,6 @@ public final class JQValue {
     public func toJSONValue() -> JSONValue {
         reference.toJSONValue()
     }
-
-    // MARK: Raw access, kept for code that still calls libjq itself
-
-    /// The held `jv`, borrowed for one call. Still read by `PortClient.int` and the canonical-print
-    /// tests; new code borrows `reference` instead.
-    public var raw: jv { reference.raw }
-
-    /// A new reference to the same value, owned by the caller (Store's `SnapshotEntity`, tests).
-    public func copy() -> jv { reference.copy().release() }
-
-    /// Takes ownership of `raw` (one reference).
-    public convenience init(consuming raw: jv) {
-        self.init(owning: JQReference(adopting: raw))
-    }
-
-    /// Consumes an invalid jv and returns its message, if it carried one.
-    static func invalidMessage(_ invalid: jv) -> String? {
-        JQReference(adopting: invalid).parseFailure()
-    }
 }
 
 @available(*, unavailable)

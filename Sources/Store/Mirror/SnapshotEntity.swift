@@ -68,7 +68,7 @@ public struct SnapshotEntity: Sendable {
     /// mappings see), so a walk can map a changed entity from the parse it already has.
     public static func reading(_ item: JQValue, maxBytes: Int = SnapshotEntity.defaultMaxBytes)
         throws(Rejection) -> (entity: SnapshotEntity, stored: JQValue) {
-        if item.kind == JV_KIND_INVALID { throw .unreadable(JQValue.invalidMessage(item.copy()) ?? "invalid JSON") }
+        if item.kind == JV_KIND_INVALID { throw .unreadable(item.reference.copy().parseFailure() ?? "invalid JSON") }
         guard item.kind == JV_KIND_OBJECT else { throw .notAnObject(type: String(cString: jv_kind_name(item.kind))) }
         guard let kind = item.member("kind")?.stringValue else { throw .missingField("kind") }
         guard let metadata = item.member("metadata"), metadata.kind == JV_KIND_OBJECT else {
@@ -86,7 +86,7 @@ public struct SnapshotEntity: Sendable {
                 throw .ambiguousRef(field: field, value: value, character: value.first { $0 == "/" || $0 == ":" } ?? "/")
             }
         }
-        let stored = JQValue(consuming: item.copy())
+        let stored = JQValue(owning: item.reference.copy())
         stored.removeMember("etag", at: ["metadata"])
         let canonical = stored.canonicalBytes()
         guard canonical.count <= maxBytes else { throw .tooLarge(bytes: canonical.count, limit: maxBytes) }
