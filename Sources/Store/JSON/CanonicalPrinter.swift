@@ -87,22 +87,29 @@ struct CanonicalPrinter {
     private mutating func printObject(_ object: borrowing JQReference, depth: Int) {
         // Members in insertion order, sorted only when they aren't already (bodies stored
         // canonical and mapped bodies are assembled in key order).
-        let count = object.count
-        var keys = JQReferenceList(capacity: count)
-        var values = JQReferenceList(capacity: count)
-        object.members(keys: &keys, values: &values)
-        var order = Array(0..<keys.count)
-        if (1..<max(keys.count, 1)).contains(where: { keys.keyOrder($0 - 1, $0) >= 0 }) {
-            order.sort { keys.keyOrder($0, $1) < 0 }
+        let members = object.members()  // key of member i at 2i, its value at 2i + 1
+        let count = members.count / 2
+        var sorted = true
+        var index = 1
+        while sorted, index < count {
+            sorted = members.keyOrder(2 * index - 2, 2 * index) < 0
+            index += 1
         }
         append(UInt8(ascii: "{"))
-        for (position, member) in order.enumerated() {
-            if position > 0 { append(UInt8(ascii: ",")) }
-            keys.withElement(member) { printString($0) }
-            append(UInt8(ascii: ":"))
-            values.withElement(member) { print($0, depth: depth + 1) }
+        if sorted {
+            for member in 0..<count { printMember(members, member, first: member == 0, depth: depth) }
+        } else {
+            let order = (0..<count).sorted { members.keyOrder(2 * $0, 2 * $1) < 0 }
+            for (position, member) in order.enumerated() { printMember(members, member, first: position == 0, depth: depth) }
         }
         append(UInt8(ascii: "}"))
+    }
+
+    private mutating func printMember(_ members: borrowing JQReferenceList, _ member: Int, first: Bool, depth: Int) {
+        if !first { append(UInt8(ascii: ",")) }
+        members.withElement(2 * member) { printString($0) }
+        append(UInt8(ascii: ":"))
+        members.withElement(2 * member + 1) { print($0, depth: depth + 1) }
     }
 
     private mutating func printString(_ string: borrowing JQReference) {

@@ -138,16 +138,18 @@ import Glibc
         }
     }
 
-    /// Appends every member of an object to `keys` and `values` (owned references, at the same
-    /// positions), in libjq's order: the order they were inserted in.
-    public func members(keys: inout JQReferenceList, values: inout JQReferenceList) {
-        guard kind == JV_KIND_OBJECT else { return }
+    /// Every member of an object as owned references, key then value (member `i` at `2i` and
+    /// `2i + 1`), in libjq's order: the order they were inserted in.
+    public func members() -> JQReferenceList {
+        guard kind == JV_KIND_OBJECT else { return JQReferenceList() }
+        var members = JQReferenceList(capacity: 2 * Int(jv_object_length(jv_copy(raw))))
         var iterator = jv_object_iter(raw)
         while jv_object_iter_valid(raw, iterator) != 0 {
-            keys.append(JQReference(adopting: jv_object_iter_key(raw, iterator)))
-            values.append(JQReference(adopting: jv_object_iter_value(raw, iterator)))
+            members.append(JQReference(adopting: jv_object_iter_key(raw, iterator)))
+            members.append(JQReference(adopting: jv_object_iter_value(raw, iterator)))
             iterator = jv_object_iter_next(raw, iterator)
         }
+        return members
     }
 
     /// Whether this is the very value `other` is (the same allocation, or the same scalar),
