@@ -1,7 +1,7 @@
 import FakeServers
 import Fetch
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 /// The README's audit SQL against a real mirror (two syncs of the example catalog, one entity

@@ -1,6 +1,6 @@
 import FakeServers
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 /// Issue 12, "audit you can read": on a mirror with several runs of creates, updates (nested

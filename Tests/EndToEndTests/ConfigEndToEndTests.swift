@@ -1,6 +1,6 @@
 import FakeServers
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 /// The config file, `config show`, precedence, and log output (levels, JSON, colour).

@@ -1,6 +1,6 @@
 import FakeServers
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 /// Crash safety: `kill -9` at random points of syncs — during the walk, between the commit and the

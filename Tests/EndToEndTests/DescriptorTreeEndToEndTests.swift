@@ -1,6 +1,6 @@
 import FakeServers
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 /// A realistic repository checkout read by `file:` sources, as a new user points mirrorctl at one:

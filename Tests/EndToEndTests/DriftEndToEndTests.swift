@@ -1,6 +1,6 @@
 import FakeServers
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 /// Drift repair: entities edited or deleted in Port by hand are found by `verify` (and by

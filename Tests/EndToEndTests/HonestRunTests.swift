@@ -1,6 +1,6 @@
 import FakeServers
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 /// Runs that did not do their job say so (issue 10): each failure ends with the right exit code,

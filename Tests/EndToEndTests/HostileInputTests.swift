@@ -1,6 +1,6 @@
 import FakeServers
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 /// Hostile and malformed input, end to end: odd entities in Backstage's pages, mappings that are

@@ -1,7 +1,7 @@
 import FakeServers
 import Fetch
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 /// Servers that attack mirrorctl, one per case: redirects to another origin, bodies without end,

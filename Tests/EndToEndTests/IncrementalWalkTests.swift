@@ -1,6 +1,6 @@
 import FakeServers
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 /// The etag-first walk: a no-change sync reads refs, uids and etags only; changed entities are

@@ -1,6 +1,6 @@
 import FakeServers
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 /// Mapping files and `init` through the binary: configuration errors stop a run before anything

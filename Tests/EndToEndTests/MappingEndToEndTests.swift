@@ -1,6 +1,6 @@
 import FakeServers
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 /// `mapping test` and `mapping lint` against a mirror of the example catalog, and

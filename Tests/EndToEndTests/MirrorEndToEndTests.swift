@@ -1,6 +1,6 @@
 import FakeServers
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 /// `sync`, `diff`, `runs`, `history` and `show` against a fake Backstage, driven through the binary.

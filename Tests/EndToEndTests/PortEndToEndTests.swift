@@ -1,6 +1,6 @@
 import FakeServers
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 /// The full loop: fake Backstage → mirrorctl (built binary) → fake Port.

@@ -1,6 +1,6 @@
 import FakeServers
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 /// `mirrorctl prune`: old history goes, `show --at` for kept runs answers as before, and the

@@ -1,6 +1,6 @@
 import FakeServers
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 /// A fake Backstage and a fake Port with the default blueprints, wired into the environment, plus

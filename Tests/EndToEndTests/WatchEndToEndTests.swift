@@ -1,6 +1,6 @@
 import FakeServers
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 /// `watch` and `status` through the built binary: intervals, signals, overlapping slow runs,

@@ -1,5 +1,5 @@
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 /// `Retention.prune`: what goes, what stays, and that `show --at` answers the same for kept runs.

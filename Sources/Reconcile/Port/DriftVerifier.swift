@@ -63,7 +63,7 @@ public final class DriftVerifier {
         let blueprints = try log.blueprints()
         for (position, blueprint) in blueprints.enumerated() {
             let found = try check(blueprint: blueprint, client: client)
-            try store.db.transaction {
+            try store.inTransaction {
                 for (key, fields) in found.drifted {
                     try log.recordDrift(key, .drifted, fields: fields, verification: report.verification)
                     if report.samples.count < 20 { report.samples.append("\(key): \(fields.joined(separator: ", "))") }
@@ -122,11 +122,11 @@ public final class DriftVerifier {
             var problems = report.errors
             if let aborted = push.aborted { problems.append("Port push stopped: \(aborted)") }
             if failed > 0 { problems.append("\(failed) entit\(failed == 1 ? "y" : "ies") not accepted by Port") }
-            try log.finishRun(run, status: status.rawValue, error: problems.isEmpty ? nil : problems.joined(separator: "; "),
+            try log.finishRun(run, status: status, error: problems.isEmpty ? nil : problems.joined(separator: "; "),
                               port: push.json)
             return (report, push, run, status)
         } catch {
-            try? log.finishRun(run, status: RunStatus.failed.rawValue, error: "\(error)", port: nil)
+            try? log.finishRun(run, status: .failed, error: "\(error)", port: nil)
             throw error
         }
     }

@@ -111,7 +111,7 @@ final class PortPusher {
             let upserts = try ledger.plannedUpserts(after: after, limit: PortPusher.chunk)
             guard let last = upserts.last else { break }
             after = last.key
-            try store.db.transaction { try ledger.markSending(upserts, run: run) }
+            try store.inTransaction { try ledger.markSending(upserts, run: run) }
             try send(PortPusher.upsertBatches(upserts), pool: pool, ledger: ledger, report: &report)
             onProgress(report.upserted + report.rejected + report.failed, 0)
         }
@@ -122,7 +122,7 @@ final class PortPusher {
                     batches.append(Batch(blueprint: blueprint, work: .delete(Array(group[start..<min(start + PortPusher.deleteBatch, group.count)]))))
                 }
             }
-            try store.db.transaction { try ledger.markDeleting(deletes, run: run) }
+            try store.inTransaction { try ledger.markDeleting(deletes, run: run) }
             try send(batches, pool: pool, ledger: ledger, report: &report)
         }
         report.tokenFetches = auth.fetches
@@ -139,7 +139,7 @@ final class PortPusher {
             budget.open(.unreachable, detail: "\(error)")
             return BatchResult(outcomes: Array(repeating: .failed(.local(error)), count: batch.size))
         })
-        try store.db.transaction {
+        try store.inTransaction {
             for (batch, result) in zip(batches, results) {
                 switch batch.work {
                 case .upsert(let items):

@@ -7,9 +7,11 @@ let SQLITE_TRANSIENT = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_
 /// One SQLite connection. Owns the `sqlite3 *` and its cached statements; close it explicitly
 /// (`close()`) or let `deinit` do it. Not thread-safe: use it from one thread at a time.
 public final class Database {
-    public private(set) var handle: OpaquePointer?
+    private(set) var handle: OpaquePointer?
     public let path: String
     private var statementCache: [String: Statement] = [:]
+    /// Savepoints opened so far: each nested `Transaction` gets its own name.
+    var savepointCount = 0
 
     /// Opens (creating when `create`) the database at `path` in WAL mode with foreign keys on.
     /// A new file is created with mode 0600: it is an audit record and may hold catalog data.
@@ -125,21 +127,9 @@ public final class Database {
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
-    public enum TransactionKind: String { case deferred = "DEFERRED", immediate = "IMMEDIATE" }
-
-    /// Runs `body` in a transaction: commit when it returns, roll back when it throws (the body's
-    /// error wins over a rollback error).
-    public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
-        try execute("BEGIN \(kind.rawValue)")
-        let result: T
-        do {
-            result = try body()
-        } catch {
-            try? execute("ROLLBACK")
-            throw error
-        }
-        try execute("COMMIT")
-        return result
+    /// Whether the schema has a table `name` (a database opened read-only may predate it).
+    public func hasTable(_ name: String) throws(DatabaseError) -> Bool {
+        try row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(name)]) != nil
     }
 
     /// `PRAGMA integrity_check`: "ok" or SQLite's list of problems.

@@ -11,9 +11,22 @@ public enum SQLValue: Sendable, Equatable {
     public static func optionalText(_ value: String?) -> SQLValue { value.map(SQLValue.text) ?? .null }
 }
 
-/// One row read from a statement (values copied out of SQLite).
+/// One row read from a statement (values copied out of SQLite), readable by column position or
+/// by column name (`row.string("status")`): queries that read many columns name them, so adding
+/// or reordering a column can't shift what a field reads.
 public struct Row: Sendable {
     public let values: [SQLValue]
+    /// The result's column names (the `AS` name when given), in position order.
+    public let columns: [String]
+
+    /// The value of the column named `name`; nil when the result has no such column.
+    public subscript(_ name: String) -> SQLValue? {
+        columns.firstIndex(of: name).map { values[$0] }
+    }
+
+    public func string(_ name: String) -> String? { columns.firstIndex(of: name).flatMap(string) }
+    public func int(_ name: String) -> Int? { columns.firstIndex(of: name).flatMap(int) }
+    public func double(_ name: String) -> Double? { columns.firstIndex(of: name).flatMap(double) }
 
     public func string(_ index: Int) -> String? {
         switch values[index] {
@@ -48,6 +61,10 @@ public final class Statement {
     private let handle: OpaquePointer
     private unowned let database: Database
     public let sql: String
+    /// Column names, read once: every row of the statement shares them.
+    private lazy var columns: [String] = (0..<sqlite3_column_count(handle)).map { index in
+        sqlite3_column_name(handle, index).map { String(cString: $0) } ?? ""
+    }
 
     init(database: Database, sql: String) throws(DatabaseError) {
         var statement: OpaquePointer?
@@ -147,7 +164,7 @@ public final class Statement {
                 }
             }
         }
-        return Row(values: values)
+        return Row(values: values, columns: columns)
     }
 }
 

@@ -4,6 +4,8 @@ import Foundation
 /// The mirror database: opens and migrates it, loads the per-ref index, and answers the audit
 /// questions (runs, history, past versions). Writes of a run go through `SnapshotWriter`.
 public final class MirrorStore {
+    /// The connection. Public only until the last SQL outside Store (the mapping stage, the
+    /// sync engine's run updates, `mapping` commands) moves behind Store's typed APIs.
     public let db: Database
 
     /// Opens (creating if needed) and migrates the database at `path`.
@@ -68,22 +70,47 @@ public final class MirrorStore {
             """, [.text(kind.lowercased())])?.string(0).flatMap(Timestamp.date)
     }
 
+    /// Runs `body` in one IMMEDIATE transaction: its writes (ledger, verification log, …) land
+    /// together when it returns and not at all when it throws. Nested, it is a savepoint.
+    public func inTransaction<T>(_ body: () throws -> T) throws -> T {
+        try db.transaction(.immediate, body)
+    }
+
     // MARK: Audit queries
 
+    /// The newest runs, newest first.
     public func runs(limit: Int = 20) throws(DatabaseError) -> [RunRecord] {
-        try db.rows("""
-            SELECT id, command, started_at, finished_at, status, source, kinds, fetched, created, updated, deleted, unchanged, error, reasons
-            FROM runs ORDER BY id DESC LIMIT ?
-            """, [.int(limit)]).map(RunRecord.init(row:))
+        try db.rows("SELECT \(RunRecord.columns) FROM runs ORDER BY id DESC LIMIT ?", [.int(limit)]).map(RunRecord.init(row:))
     }
 
     public func run(id: Int) throws(DatabaseError) -> RunRecord? {
-        try db.row("""
-            SELECT id, command, started_at, finished_at, status, source, kinds, fetched, created, updated, deleted, unchanged, error, reasons
-            FROM runs WHERE id = ?
-            """, [.int(id)]).map(RunRecord.init(row:))
+        try db.row("SELECT \(RunRecord.columns) FROM runs WHERE id = ?", [.int(id)]).map(RunRecord.init(row:))
     }
 
+    /// The newest run of `command` (`sync`, `verify`, …), or the newest that ended with `status`.
+    public func lastRun(of command: String, status: RunStatus? = nil) throws(DatabaseError) -> RunRecord? {
+        if let status {
+            return try db.row("SELECT \(RunRecord.columns) FROM runs WHERE command = ? AND status = ? ORDER BY id DESC LIMIT 1",
+                              [.text(command), .text(status.rawValue)]).map(RunRecord.init(row:))
+        }
+        return try db.row("SELECT \(RunRecord.columns) FROM runs WHERE command = ? ORDER BY id DESC LIMIT 1",
+                          [.text(command)]).map(RunRecord.init(row:))
+    }
+
+    /// What run `id` reported about Port (`runs.port`: pushed, pending, skipped…), if it recorded it.
+    public func portReport(ofRun id: Int) throws(DatabaseError) -> JSONValue? {
+        try db.row("SELECT port FROM runs WHERE id = ?", [.int(id)])?.string(0).flatMap { try? CanonicalJSON.parse($0) }
+    }
+
+    /// Records the Port report of run `id` (what `status` and `runs` show about the push).
+    public func recordPortReport(_ report: JSONValue, run id: Int) throws(DatabaseError) {
+        try db.run("UPDATE runs SET port = ? WHERE id = ?", [.text(CanonicalJSON.string(report)), .int(id)])
+    }
+
+    /// Records which mapping run `id` mapped with (its hash).
+    public func recordMappingHash(_ hash: String, run id: Int) throws(DatabaseError) {
+        try db.run("UPDATE runs SET mapping_hash = ? WHERE id = ?", [.text(hash), .int(id)])
+    }
 
     /// Every change of one entity, oldest first.
     public func history(ref: EntityRef) throws(DatabaseError) -> [HistoryEntry] {
@@ -187,7 +214,7 @@ public struct RunRecord: Sendable {
     public let command: String
     public let startedAt: String
     public let finishedAt: String?
-    public let status: String
+    public let status: RunState
     public let source: String
     public let kinds: [String]
     public let counts: ChangeCounts
@@ -195,23 +222,27 @@ public struct RunRecord: Sendable {
     /// Why the run is not `succeeded` (empty when it is).
     public let reasons: [RunReason]
 
+    /// The columns `init(row:)` reads.
+    static let columns = "id, command, started_at, finished_at, status, source, kinds, fetched, created, updated, deleted, unchanged, error, reasons"
+
+    /// Decodes a row of `runs` by column name.
     init(row: Row) {
-        id = row.int(0) ?? 0
-        command = row.string(1) ?? ""
-        startedAt = row.string(2) ?? ""
-        finishedAt = row.string(3)
-        status = row.string(4) ?? ""
-        source = row.string(5) ?? ""
-        kinds = (try? CanonicalJSON.parse(row.string(6) ?? "[]"))?.arrayValue?.compactMap(\.stringValue) ?? []
+        id = row.int("id") ?? 0
+        command = row.string("command") ?? ""
+        startedAt = row.string("started_at") ?? ""
+        finishedAt = row.string("finished_at")
+        status = RunState(stored: row.string("status"))
+        source = row.string("source") ?? ""
+        kinds = (try? CanonicalJSON.parse(row.string("kinds") ?? "[]"))?.arrayValue?.compactMap(\.stringValue) ?? []
         var counts = ChangeCounts()
-        counts.fetched = row.int(7) ?? 0
-        counts.created = row.int(8) ?? 0
-        counts.updated = row.int(9) ?? 0
-        counts.deleted = row.int(10) ?? 0
-        counts.unchanged = row.int(11) ?? 0
+        counts.fetched = row.int("fetched") ?? 0
+        counts.created = row.int("created") ?? 0
+        counts.updated = row.int("updated") ?? 0
+        counts.deleted = row.int("deleted") ?? 0
+        counts.unchanged = row.int("unchanged") ?? 0
         self.counts = counts
-        error = row.string(12)
-        reasons = RunOutcome.decode(row.string(13))
+        error = row.string("error")
+        reasons = RunOutcome.decode(row.string("reasons"))
     }
 }
 

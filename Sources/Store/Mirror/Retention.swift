@@ -38,7 +38,7 @@ public struct Retention {
 
     /// The oldest run whose history is complete, when the mirror was ever pruned.
     public func historyFloor() throws(DatabaseError) -> Int? {
-        guard try db.row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retention'") != nil else { return nil }
+        guard try db.hasTable("retention") else { return nil }
         return try db.row("SELECT history_from_run FROM retention WHERE id = 1")?.int(0)
     }
 
@@ -50,7 +50,7 @@ public struct Retention {
         // the unindexed referencing columns (entities.hash, first_seen_run, …) for every row.
         try db.execute("PRAGMA foreign_keys = OFF")
         defer { try? db.execute("PRAGMA foreign_keys = ON") }
-        try db.execute("BEGIN IMMEDIATE")
+        let transaction = try db.begin(.immediate)
         do {
             if let cut = try policy.oldestKeptRun(in: db, now: now) {
                 report.historyFromRun = cut
@@ -66,9 +66,9 @@ public struct Retention {
                         pruned_at = excluded.pruned_at, policy = excluded.policy
                     """, [.int(cut), .text(Timestamp.string(now)), .text(policy.description)])
             }
-            try db.execute(dryRun ? "ROLLBACK" : "COMMIT")
+            if dryRun { transaction.rollback() } else { try transaction.commit() }
         } catch {
-            try? db.execute("ROLLBACK")
+            transaction.rollback()
             throw error
         }
         return report

@@ -4,6 +4,30 @@ public enum RunStatus: String, Sendable, Codable {
     case succeeded, partial, failed
 }
 
+/// Where a recorded run stands: still `running` (a `verify` in progress: a sync's row is only
+/// seen once it has ended), or ended with its `RunStatus`. Shown and stored as the status text.
+public enum RunState: Sendable, Equatable, CustomStringConvertible {
+    case running
+    case ended(RunStatus)
+
+    /// The state stored as `text` in `runs.status`. Text no mirrorctl writes reads as `failed`.
+    public init(stored text: String?) {
+        if text == "running" {
+            self = .running
+        } else {
+            self = .ended(text.flatMap(RunStatus.init(rawValue:)) ?? .failed)
+        }
+    }
+
+    /// How the run ended; nil while it runs.
+    public var ended: RunStatus? {
+        if case .ended(let status) = self { return status }
+        return nil
+    }
+
+    public var description: String { ended?.rawValue ?? "running" }
+}
+
 /// Why a run is not `succeeded`: stable names, stored with the run (`runs.reasons`, view
 /// `v_run_reasons`) and shown by `runs`, `status`, `sync --json` and `diff --json`.
 public enum RunReason: String, Sendable, CaseIterable, Comparable {

@@ -2,16 +2,17 @@
 /// finishes it (`commit`) after: an interrupted or killed run leaves the database as it was.
 public final class SnapshotWriter {
     private let db: Database
+    /// The run's transaction: rolled back unless `commit` is reached (also when the writer is released).
+    private let transaction: Transaction
     public let runID: Int
     public private(set) var differ: SnapshotDiffer
-    private var finished = false
 
     /// Begins the run's IMMEDIATE transaction and inserts its `running` row.
     public init(store: MirrorStore, command: String, source: String, kinds: [String], startedAt: String,
                 index: MirrorIndex) throws(DatabaseError) {
         db = store.db
         differ = SnapshotDiffer(index: index)
-        try db.execute("BEGIN IMMEDIATE")
+        transaction = try db.begin(.immediate)
         do {
             try db.run("""
                 INSERT INTO runs (command, started_at, status, source, kinds) VALUES (?, ?, 'running', ?, ?)
@@ -19,13 +20,9 @@ public final class SnapshotWriter {
                       .text(CanonicalJSON.string(.array(kinds.map(JSONValue.string))))])
             runID = Int(db.lastInsertRowID)
         } catch {
-            try? db.execute("ROLLBACK")
+            transaction.rollback()
             throw error
         }
-    }
-
-    deinit {
-        if !finished { try? db.execute("ROLLBACK") }
     }
 
     /// Classifies and stores one fetched entity; returns the change (nil for an identical duplicate).
@@ -119,15 +116,12 @@ public final class SnapshotWriter {
             """, [.text(Timestamp.now()), .text(outcome.status.rawValue), .text(RunOutcome.encode(outcome.reasons)),
                   .int(counts.fetched), .int(counts.created), .int(counts.updated), .int(counts.deleted),
                   .int(counts.unchanged), .optionalText(error), .int(runID)])
-        try db.execute("COMMIT")
-        finished = true
+        try transaction.commit()
     }
 
     /// Abandons the run: nothing of it is kept.
     public func rollback() {
-        guard !finished else { return }
-        try? db.execute("ROLLBACK")
-        finished = true
+        transaction.rollback()
     }
 }
 

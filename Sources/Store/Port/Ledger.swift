@@ -140,6 +140,11 @@ public struct Ledger {
     }
 
     /// Entities not (yet) acknowledged in their desired form.
+    /// Owned entities whose last push Port rejected (4xx) or that failed (no answer, 5xx).
+    public func failedCount() throws(DatabaseError) -> Int {
+        try db.row("SELECT count(*) FROM ledger WHERE status IN ('rejected', 'failed')")?.int(0) ?? 0
+    }
+
     public func pendingCount() throws(DatabaseError) -> Int {
         // Desired rows without a ledger row acknowledging the same hash (see `plannedDeletes`).
         try db.row("""

@@ -23,6 +23,13 @@ public struct VerificationCounts: Sendable, Equatable {
     }
 }
 
+/// A finished drift verification: when, what it counted, and its error if it could not check all.
+public struct FinishedVerification: Sendable {
+    public let finishedAt: String
+    public let counts: VerificationCounts
+    public let error: String?
+}
+
 /// The database side of drift verification (`Migrations/0006_verify.sql`): which acknowledged
 /// entities to compare, what Port acknowledged for them, the drift found (clearing the entity's
 /// acknowledgement so the planner upserts it again), and when Port last matched the ledger.
@@ -31,6 +38,22 @@ public struct VerificationLog {
 
     public init(store: MirrorStore) {
         db = store.db
+    }
+
+    /// The newest finished verification; nil when none has finished or the database predates
+    /// `verify` (a read-only open does not migrate).
+    public func lastFinished() throws(DatabaseError) -> FinishedVerification? {
+        guard try db.hasTable("verifications"),
+              let row = try db.row("""
+                  SELECT finished_at, checked, drifted, missing, repaired, error FROM verifications
+                  WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1
+                  """), let finished = row.string("finished_at")
+        else { return nil }
+        return FinishedVerification(
+            finishedAt: finished,
+            counts: VerificationCounts(checked: row.int("checked") ?? 0, drifted: row.int("drifted") ?? 0,
+                                       missing: row.int("missing") ?? 0, repaired: row.int("repaired") ?? 0),
+            error: row.string("error"))
     }
 
     /// When the newest verification that read every blueprint finished, if ever.
@@ -140,9 +163,9 @@ public struct VerificationLog {
     }
 
     /// Ends a `verify` run with its status, the error when not succeeded, and the Port report.
-    public func finishRun(_ run: Int, status: String, error: String?, port: JSONValue?) throws(DatabaseError) {
+    public func finishRun(_ run: Int, status: RunStatus, error: String?, port: JSONValue?) throws(DatabaseError) {
         try db.run("UPDATE runs SET status = ?, finished_at = ?, error = ?, port = ? WHERE id = ?",
-                   [.text(status), .text(Timestamp.now()), .optionalText(error),
+                   [.text(status.rawValue), .text(Timestamp.now()), .optionalText(error),
                     port.map { .text(CanonicalJSON.string($0)) } ?? .null, .int(run)])
     }
 }

@@ -15,7 +15,7 @@ enum RunsCommand {
         if arguments.flag("json") {
             context.console.json(.array(runs.map { run in
                 var object: [String: JSONValue] = [
-                    "run": .number(Double(run.id)), "command": .string(run.command), "status": .string(run.status),
+                    "run": .number(Double(run.id)), "command": .string(run.command), "status": .string(run.status.description),
                     "startedAt": .string(run.startedAt), "source": .string(run.source),
                     "kinds": .array(run.kinds.map(JSONValue.string)), "counts": Walk.counts(run.counts),
                 ]
@@ -30,7 +30,7 @@ enum RunsCommand {
             context.console.print(table(
                 ["RUN", "STARTED", "STATUS", "FETCHED", "CREATED", "UPDATED", "DELETED", "REASON"],
                 runs.map { run in
-                    [String(run.id), run.startedAt, run.status, String(run.counts.fetched), String(run.counts.created),
+                    [String(run.id), run.startedAt, run.status.description, String(run.counts.fetched), String(run.counts.created),
                      String(run.counts.updated), String(run.counts.deleted), reason(run)]
                 }))
         }
@@ -41,7 +41,7 @@ enum RunsCommand {
     /// without reasons (a `verify` run, or one from before reasons were kept) shows its error.
     static func reason(_ run: RunRecord) -> String {
         if run.reasons.isEmpty { return OneLine.cut(run.error ?? "", limit: 100) }
-        return RunOutcome(status: RunStatus(rawValue: run.status) ?? .failed, reasons: run.reasons).short
+        return RunOutcome(status: run.status.ended ?? .failed, reasons: run.reasons).short
     }
 }
 

@@ -75,23 +75,17 @@ struct MirrorHealth {
     static func check(_ store: MirrorStore, maxAge: Double?, now: Date) throws -> MirrorHealth {
         var health = MirrorHealth()
         health.maxAge = maxAge
-        let syncRun = { (condition: String) throws -> RunRecord? in
-            guard let id = try store.db.row("SELECT id FROM runs WHERE command = 'sync' \(condition) ORDER BY id DESC LIMIT 1")?.int(0)
-            else { return nil }
-            return try store.run(id: id)
-        }
-        health.lastRun = try syncRun("")
-        health.lastSuccess = try syncRun("AND status = 'succeeded'")
+        health.lastRun = try store.lastRun(of: "sync")
+        health.lastSuccess = try store.lastRun(of: "sync", status: .succeeded)
         if let run = health.lastRun {
-            health.lastRunPort = try store.db.row("SELECT port FROM runs WHERE id = ?", [.int(run.id)])?
-                .string(0).flatMap { try? CanonicalJSON.parse($0) }
+            health.lastRunPort = try store.portReport(ofRun: run.id)
             if let finished = Timestamp.date(run.finishedAt ?? run.startedAt) {
                 health.ageSeconds = max(0, now.timeIntervalSince(finished))
             }
         }
         let ledger = Ledger(store: store)
         health.pending = try ledger.pendingCount()
-        health.failedPushes = try store.db.row("SELECT count(*) FROM ledger WHERE status IN ('rejected', 'failed')")?.int(0) ?? 0
+        health.failedPushes = try ledger.failedCount()
         health.drift = try lastVerification(store, now: now)
         health.judge()
         return health
@@ -99,18 +93,14 @@ struct MirrorHealth {
 
     /// The newest finished drift verification (`mirrorctl verify`), when the database has them.
     private static func lastVerification(_ store: MirrorStore, now: Date) throws -> JSONValue {
-        guard try store.db.row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'verifications'") != nil,
-              let row = try store.db.row("""
-                  SELECT finished_at, checked, drifted, missing, repaired, error FROM verifications
-                  WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1
-                  """), let finished = row.string(0)
-        else { return .null }
+        guard let last = try VerificationLog(store: store).lastFinished() else { return .null }
+        let counts = last.counts
         var object: [String: JSONValue] = [
-            "at": .string(finished), "checked": .number(Double(row.int(1) ?? 0)), "drifted": .number(Double(row.int(2) ?? 0)),
-            "missing": .number(Double(row.int(3) ?? 0)), "repaired": .number(Double(row.int(4) ?? 0)),
+            "at": .string(last.finishedAt), "checked": .number(Double(counts.checked)), "drifted": .number(Double(counts.drifted)),
+            "missing": .number(Double(counts.missing)), "repaired": .number(Double(counts.repaired)),
         ]
-        if let date = Timestamp.date(finished) { object["ageSeconds"] = .number(max(0, now.timeIntervalSince(date)).rounded()) }
-        if let error = row.string(5) { object["error"] = .string(error) }
+        if let date = Timestamp.date(last.finishedAt) { object["ageSeconds"] = .number(max(0, now.timeIntervalSince(date)).rounded()) }
+        if let error = last.error { object["error"] = .string(error) }
         return .object(object)
     }
 
@@ -137,13 +127,13 @@ struct MirrorHealth {
         }
         let stale = maxAge.flatMap { maxAge in ageSeconds.map { $0 > maxAge } } ?? false
         if stale { reasons.append("stale") }
-        if run.status == "failed" {
+        if run.status == .ended(.failed) {
             verdict = .failed
             problem = "the last sync (run \(run.id)) failed\(because): \(run.error ?? "no error recorded")"
         } else if stale, let maxAge, let age = ageSeconds {
             verdict = .stale
             problem = "the last sync (run \(run.id)) finished \(DurationText.describe(age)) ago, more than --max-age \(DurationText.describe(maxAge))"
-        } else if run.status == "partial" {
+        } else if run.status == .ended(.partial) {
             verdict = .partial
             problem = "the last sync (run \(run.id)) was partial\(because): \(run.error ?? "see its reasons")"
         } else if !backlog.isEmpty {
@@ -164,7 +154,7 @@ struct MirrorHealth {
         object["maxAgeSeconds"] = maxAge.map { .number($0) } ?? .null
         if let run = lastRun {
             var last: [String: JSONValue] = [
-                "run": .number(Double(run.id)), "status": .string(run.status), "startedAt": .string(run.startedAt),
+                "run": .number(Double(run.id)), "status": .string(run.status.description), "startedAt": .string(run.startedAt),
                 "source": .string(run.source), "counts": Walk.counts(run.counts),
             ]
             last["finishedAt"] = run.finishedAt.map(JSONValue.string) ?? .null
