@@ -1,0 +1,55 @@
+/// Audit queries over the change events: one entity's history and its body at any run.
+extension MirrorStore {
+    /// Every change of one entity, oldest first.
+    public func history(ref: EntityRef) throws(DatabaseError) -> [HistoryEntry] {
+        try db.rows("""
+            SELECT c.run_id, c.change, c.old_hash, c.new_hash, r.started_at
+            FROM changes c JOIN runs r ON r.id = c.run_id
+            WHERE c.ref = ? ORDER BY c.run_id
+            """, [.text(ref.description)]).compactMap { row in
+            guard let run = row.int(0), let change = row.string(1).flatMap(ChangeKind.init(rawValue:)) else { return nil }
+            return HistoryEntry(run: run, change: change, oldHash: row.string(2).map(ContentHash.init(hex:)),
+                                newHash: row.string(3).map(ContentHash.init(hex:)), at: row.string(4) ?? "")
+        }
+    }
+
+    /// The entity as it was after run `run` (the latest run when nil): its canonical JSON, or nil
+    /// when it did not exist then.
+    public func version(of ref: EntityRef, atRun run: Int?) throws(DatabaseError) -> StoredVersion? {
+        let row = try db.row("""
+            SELECT c.run_id, c.change, c.new_hash, b.body
+            FROM changes c LEFT JOIN blobs b ON b.hash = c.new_hash
+            WHERE c.ref = ? AND c.run_id <= ? ORDER BY c.run_id DESC LIMIT 1
+            """, [.text(ref.description), .integer(Int64(run ?? Int(Int32.max)))])
+        guard let row, let changedIn = row.int(0), row.string(1) != ChangeKind.deleted.rawValue,
+              let hash = row.string(2), let body = row.string(3)
+        else { return nil }
+        return StoredVersion(ref: ref, run: changedIn, hash: ContentHash(hex: hash), body: body)
+    }
+
+    /// The canonical body stored under a content hash.
+    public func body(hash: ContentHash) throws(DatabaseError) -> String? {
+        try db.row("SELECT body FROM blobs WHERE hash = ?", [.text(hash.hex)])?.string(0)
+    }
+
+    /// The current body of an entity in the mirror.
+    public func currentBody(of ref: EntityRef) throws(DatabaseError) -> String? {
+        try MappingSources(store: self).body(of: ref.description)
+    }
+}
+
+public struct HistoryEntry: Sendable {
+    public let run: Int
+    public let change: ChangeKind
+    public let oldHash: ContentHash?
+    public let newHash: ContentHash?
+    public let at: String
+}
+
+public struct StoredVersion: Sendable {
+    public let ref: EntityRef
+    /// The run whose change produced this version.
+    public let run: Int
+    public let hash: ContentHash
+    public let body: String
+}
