@@ -47,6 +47,8 @@ final class MappingStage {
     let run: Int
     let workers: Int
     private let desired: DesiredState
+    /// The mirrored bodies the stage maps (the whole mirror, or what this run changed).
+    private let sources: MappingSources
     private var summary = MappingSummary()
     /// Whether the walk maps changed entities (decided by `begin`).
     private(set) var mapsOnWalk = false
@@ -64,6 +66,7 @@ final class MappingStage {
         self.run = run
         self.workers = workers
         desired = DesiredState(store: store)
+        sources = MappingSources(store: store)
     }
 
     /// Decides, before the walk, whether the walk maps (see the type's comment). A first sync (an
@@ -107,14 +110,10 @@ final class MappingStage {
     func finish(unmapped: Set<String>, onDetail: (String) -> Void) throws -> MappingSummary {
         let remapAll = try decideRemapAll()
         if mapsOnWalk {
-            for row in try store.db.rows("SELECT ref FROM changes WHERE run_id = ? AND change = 'deleted'", [.int(run)]) {
-                if let ref = row.string(0) { try forget(sourceRef: ref) }
-            }
+            for ref in try sources.deletedRefs(in: run) { try forget(sourceRef: ref) }
             var rows: [(String, String)] = []
             for ref in unmapped.sorted() {
-                let body = try store.db.row("SELECT b.body FROM entities e JOIN blobs b ON b.hash = e.hash WHERE e.ref = ?",
-                                            [.text(ref)])?.string(0)
-                if let body { rows.append((ref, body)) } else { try forget(sourceRef: ref) }
+                if let body = try sources.body(of: ref) { rows.append((ref, body)) } else { try forget(sourceRef: ref) }
             }
             if !rows.isEmpty {
                 let pool = makePool(sources: rows.count)
@@ -144,29 +143,17 @@ final class MappingStage {
     /// Re-maps what the run changed (its change events), or everything when the mapping changed,
     /// from the stored bodies.
     private func mapFromDatabase(remapAll: Bool, onDetail: (String) -> Void) throws {
-        let sources = try store.db.row(remapAll ? "SELECT count(*) FROM entities" : "SELECT count(*) FROM changes WHERE run_id = ?",
-                                       remapAll ? [] : [.int(run)])?.int(0) ?? 0
-        let pool = makePool(sources: sources)
+        let scope: MappingSources.Scope = remapAll ? .all : .changed(run: run)
+        let count = try sources.count(scope)
+        let pool = makePool(sources: count)
         if remapAll { try removeAll() }
         // Keyset chunks: no statement stays open while the desired tables are written, and only a
         // chunk or two of bodies is in memory whatever the catalog size. While the workers map one
         // chunk, this thread reads the next and stores the one before.
         var after = ""
         func nextChunk() throws -> [(String, String)]? {
-            let rows: [(ref: String, body: String?)]
-            if remapAll {
-                rows = try store.db.rows("""
-                    SELECT e.ref, b.body FROM entities e JOIN blobs b ON b.hash = e.hash
-                    WHERE e.ref > ? ORDER BY e.ref LIMIT ?
-                    """, [.text(after), .int(MappingStage.chunk)]).compactMap { row in row.string(0).map { ($0, row.string(1)) } }
-            } else {
-                // Changed sources of this run: current body, or none when the source was deleted.
-                rows = try store.db.rows("""
-                    SELECT c.ref, b.body FROM changes c
-                    LEFT JOIN entities e ON e.ref = c.ref LEFT JOIN blobs b ON b.hash = e.hash
-                    WHERE c.run_id = ? AND c.ref > ? ORDER BY c.ref LIMIT ?
-                    """, [.int(run), .text(after), .int(MappingStage.chunk)]).compactMap { row in row.string(0).map { ($0, row.string(1)) } }
-            }
+            // Changed sources of this run come with their current body, or none when deleted.
+            let rows = try sources.chunk(scope, after: after, limit: MappingStage.chunk)
             guard let last = rows.last else { return nil }
             after = last.ref
             for row in rows where row.body == nil { try forget(sourceRef: row.ref) }

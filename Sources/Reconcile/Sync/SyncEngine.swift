@@ -242,7 +242,7 @@ public final class SyncEngine {
             lap("walk")
             // The walk mapped what it fetched; the rest is read back from the run's change events.
             let summary = try stage.finish(unmapped: unmapped, onDetail: detail)
-            try store.db.run("UPDATE runs SET mapping_hash = ? WHERE id = ?", [.text(mapping.hash), .int(writer.runID)])
+            try store.recordMappingHash(mapping.hash, run: writer.runID)
             if mapping.compiled.hasCompiled { try store.recordCompiledMapping(mapping.compiled.programKey, run: writer.runID) }
             try store.recordMappingFailures(summary.failures, run: writer.runID)
             lap("map")
@@ -336,8 +336,7 @@ public final class SyncEngine {
                 outcome = RunOutcome(facts)
                 try store.recordOutcome(run: writer.runID, outcome, error: error)
             }
-            try store.db.run("UPDATE runs SET port = ? WHERE id = ?",
-                             [.text(CanonicalJSON.string(partialReport.port.json)), .int(writer.runID)])
+            try store.recordPortReport(partialReport.port.json, run: writer.runID)
             lap("push")
             partialReport.status = outcome.status
             partialReport.reasons = outcome.reasons

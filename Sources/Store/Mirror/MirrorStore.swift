@@ -5,8 +5,8 @@ import Foundation
 /// versions (`+History`), a run's walk (`SnapshotWriter`), mapping inputs (`MappingSources`),
 /// desired state (`DesiredState`), the ledger (`Ledger`), drift checks (`VerificationLog`).
 public final class MirrorStore {
-    /// The connection. Public only until the last SQL outside Store (the mapping stage, the
-    /// sync engine's run updates, `mapping` commands) moves behind Store's typed APIs.
+    /// The connection. Public only until the last SQL outside Store (`mapping lint`'s read of
+    /// every body, which `MappingSources.chunk(.all, …)` answers) moves behind Store's typed APIs.
     public let db: Database
 
     /// Opens (creating if needed) and migrates the database at `path`.
