@@ -68,12 +68,13 @@ extension MirrorStore {
     /// `kind` names a resource by its index.
     public func currentMappingFailures(kind: (Int) -> String) throws(DatabaseError) -> [MappingFailure] {
         try db.rows("""
-            SELECT resource, field, expression, count(*), min(ref), message FROM mapping_faults
+            SELECT resource, field, expression, count(*) AS count, min(ref) AS example, message FROM mapping_faults
             GROUP BY resource, field ORDER BY resource, field
             """).map { row in
-            let resource = row.int(0) ?? -1
-            return MappingFailure(resource: resource, kind: kind(resource), field: row.string(1) ?? "", expression: row.string(2) ?? "",
-                                  count: row.int(3) ?? 0, example: row.string(4) ?? "", message: row.string(5) ?? "")
+            let resource = row.int("resource") ?? -1
+            return MappingFailure(resource: resource, kind: kind(resource), field: row.string("field") ?? "",
+                                  expression: row.string("expression") ?? "", count: row.int("count") ?? 0,
+                                  example: row.string("example") ?? "", message: row.string("message") ?? "")
         }
     }
 

@@ -3,13 +3,13 @@ extension MirrorStore {
     /// Every change of one entity, oldest first.
     public func history(ref: EntityRef) throws(DatabaseError) -> [HistoryEntry] {
         try db.rows("""
-            SELECT c.run_id, c.change, c.old_hash, c.new_hash, r.started_at
+            SELECT c.run_id AS run, c.change AS change, c.old_hash AS old_hash, c.new_hash AS new_hash, r.started_at AS at
             FROM changes c JOIN runs r ON r.id = c.run_id
             WHERE c.ref = ? ORDER BY c.run_id
             """, [.text(ref.description)]).compactMap { row in
-            guard let run = row.int(0), let change = row.string(1).flatMap(ChangeKind.init(rawValue:)) else { return nil }
-            return HistoryEntry(run: run, change: change, oldHash: row.string(2).map(ContentHash.init(hex:)),
-                                newHash: row.string(3).map(ContentHash.init(hex:)), at: row.string(4) ?? "")
+            guard let run = row.int("run"), let change = row.string("change").flatMap(ChangeKind.init(rawValue:)) else { return nil }
+            return HistoryEntry(run: run, change: change, oldHash: row.string("old_hash").map(ContentHash.init(hex:)),
+                                newHash: row.string("new_hash").map(ContentHash.init(hex:)), at: row.string("at") ?? "")
         }
     }
 
@@ -17,12 +17,12 @@ extension MirrorStore {
     /// when it did not exist then.
     public func version(of ref: EntityRef, atRun run: Int?) throws(DatabaseError) -> StoredVersion? {
         let row = try db.row("""
-            SELECT c.run_id, c.change, c.new_hash, b.body
+            SELECT c.run_id AS run, c.change AS change, c.new_hash AS hash, b.body AS body
             FROM changes c LEFT JOIN blobs b ON b.hash = c.new_hash
             WHERE c.ref = ? AND c.run_id <= ? ORDER BY c.run_id DESC LIMIT 1
             """, [.text(ref.description), .integer(Int64(run ?? Int(Int32.max)))])
-        guard let row, let changedIn = row.int(0), row.string(1) != ChangeKind.deleted.rawValue,
-              let hash = row.string(2), let body = row.string(3)
+        guard let row, let changedIn = row.int("run"), row.string("change") != ChangeKind.deleted.rawValue,
+              let hash = row.string("hash"), let body = row.string("body")
         else { return nil }
         return StoredVersion(ref: ref, run: changedIn, hash: ContentHash(hex: hash), body: body)
     }

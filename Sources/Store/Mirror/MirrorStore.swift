@@ -6,7 +6,7 @@ import Foundation
 /// desired state (`DesiredState`), the ledger (`Ledger`), drift checks (`VerificationLog`).
 public final class MirrorStore {
     /// The connection. Public only until the last SQL outside Store (`mapping lint`'s read of
-    /// every body, which `MappingSources.chunk(.all, …)` answers) moves behind Store's typed APIs.
+    /// every body, moving onto `eachEntity`) is gone; then internal, like `Database.handle`.
     public let db: Database
 
     /// Opens (creating if needed) and migrates the database at `path`.

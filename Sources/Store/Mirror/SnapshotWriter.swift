@@ -100,10 +100,10 @@ public final class SnapshotWriter {
     public func changes() throws(DatabaseError) -> [EntityChange] {
         try db.rows("SELECT ref, kind, change, old_hash, new_hash FROM changes WHERE run_id = ? ORDER BY ref",
                     [.int(runID)]).compactMap { row in
-            guard let ref = row.string(0), let kind = row.string(1),
-                  let change = row.string(2).flatMap(ChangeKind.init(rawValue:)) else { return nil }
-            return EntityChange(ref: ref, kind: kind, change: change, oldHash: row.string(3).map(ContentHash.init(hex:)),
-                                newHash: row.string(4).map(ContentHash.init(hex:)))
+            guard let ref = row.string("ref"), let kind = row.string("kind"),
+                  let change = row.string("change").flatMap(ChangeKind.init(rawValue:)) else { return nil }
+            return EntityChange(ref: ref, kind: kind, change: change, oldHash: row.string("old_hash").map(ContentHash.init(hex:)),
+                                newHash: row.string("new_hash").map(ContentHash.init(hex:)))
         }
     }
 
