@@ -1,6 +1,6 @@
 import FakeServers
 import Foundation
-import Store
+@testable import Store
 import XCTest
 
 /// A sync maps changed entities on the walk, from the parse the walk already has; after a

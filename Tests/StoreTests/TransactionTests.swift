@@ -1,4 +1,4 @@
-import Store
+@testable import Store
 import XCTest
 
 /// `Database.transaction` commits on return and rolls back on a throw; nested, it is a savepoint
