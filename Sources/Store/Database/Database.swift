@@ -6,9 +6,9 @@ let SQLITE_TRANSIENT = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_
 
 /// One SQLite connection. Owns the `sqlite3 *` and its cached statements; close it explicitly
 /// (`close()`) or let `deinit` do it. Not thread-safe: use it from one thread at a time.
-public final class Database {
+final class Database {
     private(set) var handle: OpaquePointer?
-    public let path: String
+    let path: String
     private var statementCache: [String: Statement] = [:]
     /// Savepoints opened so far: each nested `Transaction` gets its own name.
     var savepointCount = 0
@@ -18,7 +18,7 @@ public final class Database {
     /// An empty `path` is SQLite's private temporary database, deleted when closed.
     /// `immutable` (read-only only) opens it as SQLite's `immutable=1` URI: no locks, no `-shm`,
     /// no write-ahead log read (see `openForReading`).
-    public init(path: String, create: Bool = true, readOnly: Bool = false, immutable: Bool = false) throws(DatabaseError) {
+    init(path: String, create: Bool = true, readOnly: Bool = false, immutable: Bool = false) throws(DatabaseError) {
         self.path = path
         if create && !readOnly && path != ":memory:" && !path.isEmpty && !FileManager.default.fileExists(atPath: path) {
             let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
@@ -63,7 +63,7 @@ public final class Database {
     }
 
     /// Finalizes cached statements and closes the connection.
-    public func close() throws(DatabaseError) {
+    func close() throws(DatabaseError) {
         statementCache.removeAll()
         guard let handle else { return }
         // https://www.sqlite.org/c3ref/close.html
@@ -79,7 +79,7 @@ public final class Database {
     }
 
     /// Runs one or more statements without results. The corresponding C function is `sqlite3_exec`.
-    public func execute(_ sql: String) throws(DatabaseError) {
+    func execute(_ sql: String) throws(DatabaseError) {
         var errorMessage: UnsafeMutablePointer<CChar>?
         let code = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
         guard code == SQLITE_OK else {
@@ -90,7 +90,7 @@ public final class Database {
     }
 
     /// A prepared statement for `sql`, reused across calls (reset and unbound each time).
-    public func statement(_ sql: String) throws(DatabaseError) -> Statement {
+    func statement(_ sql: String) throws(DatabaseError) -> Statement {
         if let cached = statementCache[sql] {
             cached.reset()
             return cached
@@ -101,14 +101,14 @@ public final class Database {
     }
 
     /// Runs `sql` with `arguments` and discards any rows.
-    public func run(_ sql: String, _ arguments: [SQLValue] = []) throws(DatabaseError) {
+    func run(_ sql: String, _ arguments: [SQLValue] = []) throws(DatabaseError) {
         let statement = try statement(sql)
         try statement.bind(arguments)
         while try statement.step() {}
     }
 
     /// All rows of a query.
-    public func rows(_ sql: String, _ arguments: [SQLValue] = []) throws(DatabaseError) -> [Row] {
+    func rows(_ sql: String, _ arguments: [SQLValue] = []) throws(DatabaseError) -> [Row] {
         let statement = try statement(sql)
         try statement.bind(arguments)
         var rows: [Row] = []
@@ -117,23 +117,23 @@ public final class Database {
     }
 
     /// The first row of a query, if any.
-    public func row(_ sql: String, _ arguments: [SQLValue] = []) throws(DatabaseError) -> Row? {
+    func row(_ sql: String, _ arguments: [SQLValue] = []) throws(DatabaseError) -> Row? {
         let statement = try statement(sql)
         try statement.bind(arguments)
         defer { statement.reset() }
         return try statement.step() ? statement.row() : nil
     }
 
-    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
-    public var changes: Int { Int(sqlite3_changes(handle)) }
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    var changes: Int { Int(sqlite3_changes(handle)) }
 
     /// Whether the schema has a table `name` (a database opened read-only may predate it).
-    public func hasTable(_ name: String) throws(DatabaseError) -> Bool {
+    func hasTable(_ name: String) throws(DatabaseError) -> Bool {
         try row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(name)]) != nil
     }
 
     /// `PRAGMA integrity_check`: "ok" or SQLite's list of problems.
-    public func integrityCheck() throws(DatabaseError) -> String {
+    func integrityCheck() throws(DatabaseError) -> String {
         let rows = try rows("PRAGMA integrity_check")
         return rows.compactMap { $0.string(0) }.joined(separator: "; ")
     }

@@ -23,7 +23,7 @@ public enum Migrator {
         Migration(identifier: "0010_field_changes", sql: String(decoding: PackageResources._010_field_changes_sql, as: UTF8.self)),
     ]
 
-    public static func migrate(_ db: Database) throws(MigrationError) {
+    static func migrate(_ db: Database) throws(MigrationError) {
         do {
             try db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
             let applied = Set(try db.rows("SELECT identifier FROM schema_migrations").compactMap { $0.string(0) })

@@ -12,7 +12,7 @@ extension Database {
     /// but only when the `-wal` is absent or empty, i.e. every commit is in the main file: an
     /// immutable open ignores the log, and must never show an older state than the last commit.
     /// Otherwise the error says which files the user needs to be able to read.
-    public static func openForReading(_ path: String) throws(DatabaseError) -> Database {
+    static func openForReading(_ path: String) throws(DatabaseError) -> Database {
         do {
             let database = try Database(path: path, create: false, readOnly: true)
             _ = try database.row("SELECT count(*) FROM sqlite_master")
@@ -47,5 +47,5 @@ extension Database {
     }
 
     /// Whether this connection can't write (SQLite's own answer for the main database).
-    public var isReadOnly: Bool { sqlite3_db_readonly(handle, "main") == 1 }
+    var isReadOnly: Bool { sqlite3_db_readonly(handle, "main") == 1 }
 }

@@ -1,34 +1,34 @@
 import CSQLite
 
 /// A value bound to or read from SQL.
-public enum SQLValue: Sendable, Equatable {
+enum SQLValue: Sendable, Equatable {
     case null
     case integer(Int64)
     case real(Double)
     case text(String)
 
-    public static func int(_ value: Int) -> SQLValue { .integer(Int64(value)) }
-    public static func optionalText(_ value: String?) -> SQLValue { value.map(SQLValue.text) ?? .null }
+    static func int(_ value: Int) -> SQLValue { .integer(Int64(value)) }
+    static func optionalText(_ value: String?) -> SQLValue { value.map(SQLValue.text) ?? .null }
 }
 
 /// One row read from a statement (values copied out of SQLite), readable by column position or
 /// by column name (`row.string("status")`): queries that read many columns name them, so adding
 /// or reordering a column can't shift what a field reads.
-public struct Row: Sendable {
-    public let values: [SQLValue]
+struct Row: Sendable {
+    let values: [SQLValue]
     /// The result's column names (the `AS` name when given), in position order.
-    public let columns: [String]
+    let columns: [String]
 
     /// The value of the column named `name`; nil when the result has no such column.
-    public subscript(_ name: String) -> SQLValue? {
+    subscript(_ name: String) -> SQLValue? {
         columns.firstIndex(of: name).map { values[$0] }
     }
 
-    public func string(_ name: String) -> String? { columns.firstIndex(of: name).flatMap(string) }
-    public func int(_ name: String) -> Int? { columns.firstIndex(of: name).flatMap(int) }
-    public func double(_ name: String) -> Double? { columns.firstIndex(of: name).flatMap(double) }
+    func string(_ name: String) -> String? { columns.firstIndex(of: name).flatMap(string) }
+    func int(_ name: String) -> Int? { columns.firstIndex(of: name).flatMap(int) }
+    func double(_ name: String) -> Double? { columns.firstIndex(of: name).flatMap(double) }
 
-    public func string(_ index: Int) -> String? {
+    func string(_ index: Int) -> String? {
         switch values[index] {
         case .text(let text): return text
         case .integer(let number): return String(number)
@@ -37,7 +37,7 @@ public struct Row: Sendable {
         }
     }
 
-    public func int(_ index: Int) -> Int? {
+    func int(_ index: Int) -> Int? {
         switch values[index] {
         case .integer(let number): return Int(number)
         case .real(let number): return Int(number)
@@ -46,7 +46,7 @@ public struct Row: Sendable {
         }
     }
 
-    public func double(_ index: Int) -> Double? {
+    func double(_ index: Int) -> Double? {
         switch values[index] {
         case .integer(let number): return Double(number)
         case .real(let number): return number
@@ -57,10 +57,10 @@ public struct Row: Sendable {
 }
 
 /// A prepared statement, owned by its `Database` cache and finalized in `deinit`.
-public final class Statement {
+final class Statement {
     private let handle: OpaquePointer
     private unowned let database: Database
-    public let sql: String
+    let sql: String
     /// Column names, read once: every row of the statement shares them.
     private lazy var columns: [String] = (0..<sqlite3_column_count(handle)).map { index in
         sqlite3_column_name(handle, index).map { String(cString: $0) } ?? ""
@@ -87,7 +87,7 @@ public final class Statement {
     }
 
     /// Binds positional arguments (`?`). A count mismatch is a programming error.
-    public func bind(_ arguments: [SQLValue]) throws(DatabaseError) {
+    func bind(_ arguments: [SQLValue]) throws(DatabaseError) {
         precondition(Int(sqlite3_bind_parameter_count(handle)) == arguments.count,
                      "wrong number of arguments for: \(sql)")
         for (offset, value) in arguments.enumerated() {
@@ -104,7 +104,7 @@ public final class Statement {
     }
 
     /// Binds UTF-8 bytes as TEXT without building a Swift String (entity bodies on the hot path).
-    public func bindText(_ bytes: [UInt8], at index: Int32) throws(DatabaseError) {
+    func bindText(_ bytes: [UInt8], at index: Int32) throws(DatabaseError) {
         let code = bytes.withUnsafeBytes { buffer -> Int32 in
             guard let base = buffer.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, SQLITE_TRANSIENT) }
             return sqlite3_bind_text(handle, index, base.assumingMemoryBound(to: CChar.self), Int32(buffer.count), SQLITE_TRANSIENT)
@@ -113,7 +113,7 @@ public final class Statement {
     }
 
     /// Advances to the next row: true when a row is available, false when done.
-    public func step() throws(DatabaseError) -> Bool {
+    func step() throws(DatabaseError) -> Bool {
         let code = sqlite3_step(handle)
         switch code {
         case SQLITE_ROW: return true
@@ -128,26 +128,26 @@ public final class Statement {
     }
 
     /// Runs the statement to completion with `arguments`.
-    public func run(_ arguments: [SQLValue]) throws(DatabaseError) {
+    func run(_ arguments: [SQLValue]) throws(DatabaseError) {
         try bind(arguments)
         while try step() {}
     }
 
     /// The text of column `index` of the current row, without copying the whole row (hot loops).
-    public func text(_ index: Int32) -> String? {
+    func text(_ index: Int32) -> String? {
         guard let text = sqlite3_column_text(handle, index) else { return nil }
         return String(cString: text)
     }
 
     /// The UTF-8 bytes of text column `index` of the current row, borrowed for `body` (nil for
     /// NULL): hot loops copy what they keep without making a `String`.
-    public func withBytes<R>(_ index: Int32, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+    func withBytes<R>(_ index: Int32, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
         guard let text = sqlite3_column_text(handle, index) else { return body(nil) }
         return body(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, index))))
     }
 
     /// Copies the current row out.
-    public func row() -> Row {
+    func row() -> Row {
         let count = sqlite3_column_count(handle)
         var values: [SQLValue] = []
         values.reserveCapacity(Int(count))

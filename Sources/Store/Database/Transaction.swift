@@ -7,7 +7,7 @@ import CSQLite
 ///
 /// The one place that spells BEGIN, COMMIT and ROLLBACK; `Database.transaction(_:_:)` wraps it
 /// for a closure, and `SnapshotWriter` keeps one open across a whole walk.
-public final class Transaction {
+final class Transaction {
     private unowned let database: Database
     /// The savepoint's name when nested, nil for an outermost transaction.
     private let savepoint: String?
@@ -32,7 +32,7 @@ public final class Transaction {
     }
 
     /// Makes the transaction's writes permanent (or, nested, part of the enclosing transaction).
-    public func commit() throws(DatabaseError) {
+    func commit() throws(DatabaseError) {
         guard !finished else { throw DatabaseError(code: SQLITE_MISUSE, message: "the transaction has already finished") }
         try database.execute(savepoint.map { "RELEASE \($0)" } ?? "COMMIT")
         finished = true
@@ -40,7 +40,7 @@ public final class Transaction {
 
     /// Discards the transaction's writes; does nothing once finished. A failed rollback leaves
     /// nothing to do: SQLite has already rolled back, or the connection is gone.
-    public func rollback() {
+    func rollback() {
         guard !finished else { return }
         finished = true
         if let savepoint {
@@ -56,20 +56,20 @@ public final class Transaction {
 extension Transaction: Sendable {}
 
 extension Database {
-    public enum TransactionKind: String { case deferred = "DEFERRED", immediate = "IMMEDIATE" }
+    enum TransactionKind: String { case deferred = "DEFERRED", immediate = "IMMEDIATE" }
 
     /// Whether a transaction is open on this connection (SQLite is not in autocommit mode).
-    public var isInTransaction: Bool { handle.map { sqlite3_get_autocommit($0) == 0 } ?? false }
+    var isInTransaction: Bool { handle.map { sqlite3_get_autocommit($0) == 0 } ?? false }
 
     /// Begins a transaction to finish with `commit()` or `rollback()`: for work that spans calls
     /// (a walk). Prefer `transaction(_:_:)` when the work is one closure.
-    public func begin(_ kind: TransactionKind = .immediate) throws(DatabaseError) -> Transaction {
+    func begin(_ kind: TransactionKind = .immediate) throws(DatabaseError) -> Transaction {
         try Transaction(self, kind: kind)
     }
 
     /// Runs `body` in a transaction: commit when it returns, roll back when it throws (the body's
     /// error wins over a rollback error). Nested in another transaction, it is a savepoint.
-    public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
+    func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
         let transaction = try begin(kind)
         let result: T
         do {

@@ -5,9 +5,8 @@ import Foundation
 /// versions (`+History`), a run's walk (`SnapshotWriter`), mapping inputs (`MappingSources`),
 /// desired state (`DesiredState`), the ledger (`Ledger`), drift checks (`VerificationLog`).
 public final class MirrorStore {
-    /// The connection. Public only until the last SQL outside Store (`mapping lint`'s read of
-    /// every body, moving onto `eachEntity`) is gone; then internal, like `Database.handle`.
-    public let db: Database
+    /// The connection: Store's own, so SQL is written here and nowhere else.
+    let db: Database
 
     /// Opens (creating if needed) and migrates the database at `path`.
     public init(path: String, readOnly: Bool = false) throws(StoreError) {
