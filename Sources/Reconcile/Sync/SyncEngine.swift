@@ -143,7 +143,8 @@ public final class SyncEngine {
         }
     }
 
-    /// Runs once. Throws only when the database fails (the run is then rolled back).
+    /// Runs once: walk → record → map → plan → commit → push → report. Throws only when the
+    /// database fails (the run is then rolled back).
     public func run(_ options: SyncOptions) throws -> SyncReport {
         let startedAt = Timestamp.now()
         let index = try store.loadIndex()
@@ -151,18 +152,7 @@ public final class SyncEngine {
                                         source: source.description, kinds: options.kinds, startedAt: startedAt,
                                         index: index)
         if !options.dryRun { onEvent(.runStarted(writer.runID)) }
-        var outcomes: [KindOutcome] = []
-        var warnings: [String] = []
-        let warn: (String) -> Void = { [onEvent] message in
-            if warnings.count < 1_000 { warnings.append(message) }
-            onEvent(.warning(message))
-        }
-        let fail: (String) -> Void = { [onEvent] message in
-            if warnings.count < 1_000 { warnings.append(message) }
-            onEvent(.error(message))
-        }
-        let detail: (String) -> Void = { [onEvent] message in onEvent(.detail(message)) }
-        var problems = ProblemTally()
+        let messages = RunMessages(onEvent: onEvent)
         // Changed entities are mapped on the walk, from their one parse, unless the whole mirror
         // must be re-mapped from the database (a new mapping).
         let stage = MappingStage(store: store, mapping: mapping, run: writer.runID, workers: options.mappingWorkers)
@@ -174,182 +164,80 @@ public final class SyncEngine {
             writer.rollback()
             throw error
         }
-        // Refs the run created or updated that the walk did not map (the stage maps them after).
-        var unmapped = Set<String>()
         let walker = CatalogWalker(makeSource: source.make, index: index, concurrency: options.walkConcurrency,
                                    maxEntityBytes: options.maxEntityBytes, mapper: mapper)
-        var seconds: [String: Double] = [:]
-        var clock = Date()
-        func lap(_ stage: String) {
-            let now = Date()
-            seconds[stage, default: 0] += now.timeIntervalSince(clock)
-            clock = now
-        }
-        var descriptors = DescriptorReport()
-        let report: SyncReport
+        var clock = StageClock()
         do {
-            try walker.run(try plans(options, index: index)) { message in
-                switch message {
-                case .entities(_, _, let walked):
-                    // Stored and mapped page by page: the mapped sources of a page are one batch.
-                    var fresh: [MappedSource] = []
-                    var replacing: [MappedSource] = []
-                    for item in walked {
-                        guard let change = try writer.record(item.entity), mapper != nil else { continue }
-                        switch change.change {
-                        case .created, .updated:
-                            if let mapped = item.mapped {
-                                if change.replacesEarlierCopy { replacing.append(mapped) } else { fresh.append(mapped) }
-                                unmapped.remove(change.ref)
-                            } else {
-                                unmapped.insert(change.ref)
-                            }
-                        case .unchanged where change.replacesEarlierCopy:
-                            unmapped.insert(change.ref)  // reverts an earlier copy of this walk: map the stored body
-                        default:
-                            break
-                        }
-                    }
-                    try stage.save(walked: fresh, fresh: true, onDetail: detail)
-                    try stage.save(walked: replacing, fresh: false, onDetail: detail)
-                case .unchanged(_, let positions):
-                    writer.recordUnchanged(positions)
-                case .warning(let text):
-                    warn(text)
-                case .descriptors(let report):
-                    guard descriptors.isEmpty else { break }
-                    descriptors = report
-                    for line in report.skipped { onEvent(.detail("skipped \(line)")) }
-                    for line in report.notices { onEvent(.notice(line)) }
-                    for problem in report.problems { warn("descriptor \(problem)") }
-                case .skipped(let kind, let reason, let place):
-                    detail("\(place): skipped an item: \(reason)")
-                    problems.add("backstage", cause: "\(kind): skipped an item: \(reason)", example: place, unit: "items")
-                case .event(let event):
-                    onEvent(event)
-                case .finished(let outcome):
-                    outcomes.append(outcome)
-                    // Entities of a file that could not be read can't be told from deleted ones.
-                    try writer.finishKind(outcome, withholdingDeletes: !descriptors.problems.isEmpty)
-                    if outcome.complete, outcome.fetched == 0 {
-                        onEvent(.notice("kind \(outcome.kind): the source has no entities of this kind"))
-                    }
-                    onEvent(.kindFinished(outcome))
-                }
-            }
-            // Report kinds in the order asked, whatever order their walks finished in.
-            outcomes.sort { (options.kinds.firstIndex(of: $0.kind) ?? 0) < (options.kinds.firstIndex(of: $1.kind) ?? 0) }
-            lap("walk")
-            // The walk mapped what it fetched; the rest is read back from the run's change events.
-            let summary = try stage.finish(unmapped: unmapped, onDetail: detail)
-            try store.recordMappingHash(mapping.hash, run: writer.runID)
-            if mapping.compiled.hasCompiled { try store.recordCompiledMapping(mapping.compiled.programKey, run: writer.runID) }
-            try store.recordMappingFailures(summary.failures, run: writer.runID)
-            lap("map")
+            let walk = try WalkStage(writer: writer, mapping: stage, mapsOnWalk: mapper != nil, messages: messages)
+                .run(walker, plans: try plans(options, index: index), kinds: options.kinds)
+            clock.lap("walk")
+            let summary = try map(stage, unmapped: walk.unmapped, run: writer.runID, messages: messages)
+            clock.lap("map")
 
-            let incomplete = outcomes.filter { !$0.complete }
-            var errors = incomplete.map { "\($0.kind): \($0.error ?? "incomplete")" }
-            if let first = descriptors.problems.first {
-                let count = descriptors.problems.count
-                errors.append("\(count) descriptor problem\(count == 1 ? "" : "s"), e.g. \(first)")
-            }
-            var error = errors.isEmpty ? nil : errors.joined(separator: "; ")
             let ledger = Ledger(store: store)
-            let policy = DeletePolicy(threshold: mapping.config.entityDeletionThreshold,
-                                      createMissingRelatedEntities: mapping.config.createMissingRelatedEntities,
-                                      allowMassDelete: options.allowMassDelete)
-            let decision = try policy.decide(try ledger.plannedDeletes(), owned: try ledger.ownedCount(),
-                                             incompleteKinds: incomplete.map(\.kind),
-                                             selectorErrors: summary.selectorErrors,
-                                             descriptorProblems: descriptors.problems.count,
-                                             isRelationTarget: { try ledger.isRelationTarget($0) })
-            var facts = RunFacts()
-            facts.kinds = outcomes.count
-            facts.incompleteKinds = incomplete.count
-            facts.sourceFailures = Set(incomplete.compactMap(\.failure))
-            facts.mappingErrors = summary.fieldErrors
-            facts.selectorErrors = summary.selectorErrors
-            facts.descriptorProblems = descriptors.problems.count
-            facts.deletesWithheld = decision.skippedBecause != nil
-            var port = PortReport()
-            port.skipped = options.port == nil || options.dryRun
-            port.deletesSkipped = decision.skippedBecause != nil
-            port.deletesSkippedBecause = decision.skippedBecause
-            port.thresholdExceeded = decision.thresholdExceeded
-            port.protectedFromDelete = decision.protected.count
-            if options.dryRun {
-                port.plan = try PortPlan.describe(ledger: ledger, deletes: decision.allowed)
-            }
-            // One join over desired ⋈ ledger; the rest of the desired state is in sync with Port.
-            port.pending = try ledger.pendingCount()
-            port.unchanged = try DesiredState(store: store).count() - port.pending
-
+            let plan = try RunPlan(ledger: ledger, desired: DesiredState(store: store),
+                                   policy: DeletePolicy(threshold: mapping.config.entityDeletionThreshold,
+                                                        createMissingRelatedEntities: mapping.config.createMissingRelatedEntities,
+                                                        allowMassDelete: options.allowMassDelete),
+                                   walk: walk, mapping: summary, pushes: options.port != nil && !options.dryRun,
+                                   describe: options.dryRun)
+            var facts = RunFacts(walk: walk, mapping: summary, plan: plan)
+            var error = walk.error
             var outcome = RunOutcome(facts)
-            var partialReport = SyncReport(run: writer.runID, status: outcome.status, dryRun: options.dryRun,
-                                           counts: writer.differ.counts, kinds: outcomes,
-                                           changes: options.dryRun ? try writer.changes() : [],
-                                           mapping: summary, port: port, warnings: [], error: error,
-                                           descriptorProblems: descriptors.problems, sourceStats: walker.sourceStats)
-            lap("plan")
+            var report = SyncReport(run: writer.runID, status: outcome.status, dryRun: options.dryRun,
+                                    counts: writer.differ.counts, kinds: walk.outcomes,
+                                    changes: options.dryRun ? try writer.changes() : [],
+                                    mapping: summary, port: plan.port, warnings: [], error: error,
+                                    descriptorProblems: walk.descriptors.problems, sourceStats: walker.sourceStats)
+            clock.lap("plan")
             // Said once each, before the push (which may take a while): the walk and the mapping.
-            SyncEngine.kindLines(incomplete).forEach(fail)
-            SyncEngine.problemLines(mapping: summary, walk: problems, deletesWithheld: decision.skippedBecause).forEach(warn)
+            SyncEngine.kindLines(walk.incomplete).forEach(messages.fail)
+            SyncEngine.problemLines(mapping: summary, walk: walk.problems, deletesWithheld: plan.deletes.skippedBecause)
+                .forEach(messages.warn)
             if options.dryRun {
                 // Read before the rollback takes this walk's new bodies away.
-                partialReport.fieldChanges = try store.fieldChanges(of: partialReport.changes)
+                report.fieldChanges = try store.fieldChanges(of: report.changes)
                 writer.rollback()
-                partialReport.run = nil
-                partialReport.reasons = outcome.reasons
-                partialReport.facts = facts
-                partialReport.warnings = warnings
-                partialReport.seconds = seconds
-                return partialReport
+                report.run = nil
+                report.conclude(outcome, facts: facts, error: error, warnings: messages.said, seconds: clock.seconds)
+                return report
             }
             // Committed with what is known now; the push's part is added after it.
             try writer.commit(outcome, error: error)
-            lap("commit")
+            clock.lap("commit")
 
             if let settings = options.port?.forOneRun() {
-                if options.verify {
-                    partialReport.verify = try DriftVerifier(store: store, settings: settings).detect(run: writer.runID)
-                    partialReport.port.pending = try ledger.pendingCount()
-                }
-                let pusher = PortPusher(store: store, settings: settings, config: mapping.config, run: writer.runID)
-                onEvent(.pushStarted(total: partialReport.port.pending + decision.allowed.count))
-                let pushed = try pusher.push(upserts: partialReport.port.pending, deletes: decision.allowed) { [onEvent] done, _ in
-                    onEvent(.pushProgress(done: done))
-                }
-                partialReport.port.upserted = pushed.upserted
-                partialReport.port.deleted = pushed.deleted
-                partialReport.port.failed = pushed.failed + pushed.rejected
-                partialReport.port.rejected = pushed.rejected
-                partialReport.port.requests = pushed.stats.requests + pushed.tokenFetches
-                partialReport.port.errors = pushed.errors
-                partialReport.port.aborted = pushed.aborted
-                if pushed.upserted + pushed.rejected + pushed.failed > 0 { partialReport.port.pending = try ledger.pendingCount() }
-                facts.push = PushFacts(failed: pushed.failed, rejected: pushed.rejected, stop: pushed.stop.map(PushFacts.Stop.init))
-                for line in pushed.errors { warn(line) }
-                if let aborted = pushed.aborted {
-                    fail("port: push stopped, \(ProblemTally.count(partialReport.port.pending)) entities left pending for the next run: \(aborted)")
+                let push = try PushStage(store: store, ledger: ledger, settings: settings, config: mapping.config,
+                                         run: writer.runID, messages: messages)
+                    .push(plan, verify: options.verify)
+                report.verify = push.drift
+                report.port.record(push)
+                facts.push = push.facts
+                if let aborted = push.pushed.aborted {
                     error = [error, "Port push stopped: \(aborted)"].compactMap { $0 }.joined(separator: "; ")
                 }
                 outcome = RunOutcome(facts)
                 try store.recordOutcome(run: writer.runID, outcome, error: error)
             }
-            try store.recordPortReport(partialReport.port.json, run: writer.runID)
-            lap("push")
-            partialReport.status = outcome.status
-            partialReport.reasons = outcome.reasons
-            partialReport.facts = facts
-            partialReport.error = error
-            partialReport.warnings = warnings
-            partialReport.seconds = seconds
-            report = partialReport
+            try store.recordPortReport(report.port.json, run: writer.runID)
+            clock.lap("push")
+            report.conclude(outcome, facts: facts, error: error, warnings: messages.said, seconds: clock.seconds)
+            return report
         } catch {
             writer.rollback()
             throw error
         }
-        return report
+    }
+
+    /// Maps what the walk did not (see `MappingStage`) and records the mapping the run used and
+    /// how it failed.
+    private func map(_ stage: MappingStage, unmapped: Set<String>, run: Int, messages: RunMessages) throws -> MappingSummary {
+        // The walk mapped what it fetched; the rest is read back from the run's change events.
+        let summary = try stage.finish(unmapped: unmapped, onDetail: messages.detail)
+        try store.recordMappingHash(mapping.hash, run: run)
+        if mapping.compiled.hasCompiled { try store.recordCompiledMapping(mapping.compiled.programKey, run: run) }
+        try store.recordMappingFailures(summary.failures, run: run)
+        return summary
     }
 
     /// Incomplete kinds, one line per cause (what stopped them), naming the kinds.
@@ -413,6 +301,31 @@ extension PushFacts.Stop {
 
 @available(*, unavailable)
 extension SyncEngine: Sendable {}
+
+/// Seconds spent per stage of a run, each lap measured from the end of the one before.
+struct StageClock {
+    private(set) var seconds: [String: Double] = [:]
+    private var last = Date()
+
+    mutating func lap(_ stage: String) {
+        let now = Date()
+        seconds[stage, default: 0] += now.timeIntervalSince(last)
+        last = now
+    }
+}
+
+extension SyncReport {
+    /// Judges the run: its status and reasons from `facts`, and what it said.
+    mutating func conclude(_ outcome: RunOutcome, facts: RunFacts, error: String?, warnings: [String],
+                           seconds: [String: Double]) {
+        status = outcome.status
+        reasons = outcome.reasons
+        self.facts = facts
+        self.error = error
+        self.warnings = warnings
+        self.seconds = seconds
+    }
+}
 
 extension PortReport {
     /// The `port` object of `sync --json` (also stored on the run).
