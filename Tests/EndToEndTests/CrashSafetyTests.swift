@@ -28,7 +28,10 @@ final class CrashSafetyTests: PortBackedCase {
             let before = try committedRuns()
             let arguments = ["sync", "--page-size", "10", "--concurrency", "1"] + (loop % 3 == 2 ? ["--verify"] : [])
             let process = try startMirrorctl(arguments)
-            Thread.sleep(forTimeInterval: Double.random(in: 0.05...2.5, using: &random))
+            // Every other kill aims at the walk (its first ~second), so a run of kills can't
+            // all land in the long push by chance; the rest fall anywhere in the run.
+            let window = loop % 2 == 0 ? 0.15...0.6 : 0.05...2.5
+            Thread.sleep(forTimeInterval: Double.random(in: window, using: &random))
             let killed = process.isRunning
             if killed { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
