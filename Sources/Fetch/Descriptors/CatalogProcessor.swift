@@ -237,7 +237,7 @@ public enum CatalogProcessor {
             guard let rules = CatalogProcessor.rules[entry.ref.kind],
                   case .object(let spec)? = entry.body["spec"]
             else { return [] }
-            let written = "\(entry.ref.kind):\(entry.ref.namespace)/\(entry.ref.name)"
+            let written = entry.ref.description
             var targets: [(rule: RelationRule, target: EntityRef)] = []
             var usable = true
             for rule in rules {
