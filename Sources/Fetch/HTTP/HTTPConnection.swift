@@ -40,7 +40,7 @@ public final class HTTPConnection {
             let (response, target) = try perform(current)
             guard (300..<400).contains(response.status), let target else { return response }
             let origin = current.url
-            guard request.redirects == .sameOrigin, URLOrigin(origin) != nil, URLOrigin(origin) == URLOrigin(target) else {
+            guard request.redirects == .sameOrigin, let from = URLOrigin(origin), from == URLOrigin(target) else {
                 let why = request.redirects == .none ? "this request follows no redirect" : "it leads to another origin"
                 throw TransportError(code: TransportError.redirectRefusedCode, message: "refused a \(response.status) redirect to \(URLOrigin.withoutQuery(target)) (\(why))",
                                      url: URLOrigin.withoutQuery(origin), kind: .redirectRefused)
