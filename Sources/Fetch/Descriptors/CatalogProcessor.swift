@@ -210,7 +210,7 @@ public enum CatalogProcessor {
                 }
                 namespace = text
             }
-            let written = "\(kind.lowercased()):\(namespace)/\(name)"
+            let written = DescriptorProblem.writtenRef(body)
             if let annotations = metadata["annotations"], !annotations.isNull, annotations.objectValue == nil {
                 fail(source, entity: written, .invalid(field: "metadata.annotations", rule: "must be a mapping, found \(annotations.typeName)"))
                 return

@@ -1,3 +1,5 @@
+import Store
+
 /// A descriptor file or document that could not become an entity, and why: the unit of
 /// per-document isolation. Reading goes on past it; the run lists every one and ends `partial`.
 public struct DescriptorProblem: Error, CustomStringConvertible, Sendable, Equatable {
@@ -53,5 +55,15 @@ public struct DescriptorProblem: Error, CustomStringConvertible, Sendable, Equat
         case .duplicate(let ref, let firstFile, let firstLine):
             return "\(ref) is already defined in \(firstFile):\(firstLine); the first definition is kept"
         }
+    }
+}
+
+extension DescriptorProblem {
+    /// The entity a problem names, as its descriptor writes it: kind lower-cased, namespace
+    /// (`default` when absent) and name as written. Nil without a string kind and name.
+    static func writtenRef(_ object: [String: JSONValue]) -> String? {
+        guard let kind = object["kind"]?.stringValue, let name = object["metadata"]?["name"]?.stringValue else { return nil }
+        let namespace = object["metadata"]?["namespace"]?.stringValue ?? "default"
+        return "\(kind.lowercased()):\(namespace)/\(name)"
     }
 }

@@ -223,7 +223,7 @@ public struct LocalCatalog: Sendable {
                 served.append(body)
                 return
             }
-            let written = Self.writtenRef(object)
+            let written = DescriptorProblem.writtenRef(object)
             let substituted: JSONValue
             do {
                 substituted = try placeholders.substitute(body, file: file)
@@ -311,12 +311,6 @@ public struct LocalCatalog: Sendable {
                 return nil
             }
             return isCandidate(apiVersion: value(of: "apiVersion"), kind: value(of: "kind"))
-        }
-
-        static func writtenRef(_ object: [String: JSONValue]) -> String? {
-            guard let kind = object["kind"]?.stringValue, let name = object["metadata"]?["name"]?.stringValue else { return nil }
-            let namespace = object["metadata"]?["namespace"]?.stringValue ?? "default"
-            return "\(kind.lowercased()):\(namespace)/\(name)"
         }
 
         static func yamlMessage(_ error: YAMLError) -> String {
