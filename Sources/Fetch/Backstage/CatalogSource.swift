@@ -90,18 +90,14 @@ public final class ScannedPage {
         }
     }
 
-    /// Why `metadata`'s name or namespace can't be part of a ref (the rules of `SnapshotEntity`), or nil.
+    /// Why `metadata`'s name or namespace can't be part of a ref (`SnapshotEntity`'s one rule), or nil.
     private func identityProblem(_ metadata: borrowing JQReference) -> SnapshotEntity.Rejection? {
         let namespaceKind = metadata.member(namespaceKey).kind
         if namespaceKind != JV_KIND_STRING, namespaceKind != JV_KIND_NULL, namespaceKind != JV_KIND_INVALID {
             return .notAString(field: "metadata.namespace", type: String(cString: jv_kind_name(namespaceKind)))
         }
-        let name = metadata.member(nameKey).stringValue ?? ""
-        let namespace = metadata.member(namespaceKey).stringValue ?? ""
-        for (field, value) in [("metadata.name", name), ("metadata.namespace", namespace)] where EntityRef.invalidCharacter(in: value) != nil {
-            return .controlCharacter(field: field, value: value)
-        }
-        return nil
+        return SnapshotEntity.refProblem(kind: kind, namespace: metadata.member(namespaceKey).stringValue ?? "",
+                                         name: metadata.member(nameKey).stringValue ?? "")
     }
 
     public var count: Int { metadata.count }

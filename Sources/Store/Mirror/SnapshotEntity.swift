@@ -80,12 +80,7 @@ public struct SnapshotEntity: Sendable {
             throw .notAString(field: "metadata.namespace", type: String(cString: jv_kind_name(namespaceValue.kind)))
         }
         let namespace = namespaceValue?.stringValue
-        for (field, value) in [("kind", kind), ("metadata.namespace", namespace ?? ""), ("metadata.name", name)] {
-            if EntityRef.invalidCharacter(in: value) != nil { throw .controlCharacter(field: field, value: value) }
-            if value.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ":") }) {
-                throw .ambiguousRef(field: field, value: value, character: value.first { $0 == "/" || $0 == ":" } ?? "/")
-            }
-        }
+        if let problem = refProblem(kind: kind, namespace: namespace ?? "", name: name) { throw problem }
         let stored = JQValue(owning: item.reference.copy())
         stored.removeMember("etag", at: ["metadata"])
         let canonical = stored.canonicalBytes()
@@ -94,6 +89,19 @@ public struct SnapshotEntity: Sendable {
                                     uid: metadata.member("uid")?.stringValue, etag: metadata.member("etag")?.stringValue,
                                     canonical: canonical)
         return (entity, stored)
+    }
+
+    /// The one rule for what may stand in a ref's parts: no control character (it would cut or
+    /// disguise the ref) and no `/` or `:` (another entity's ref could be spelled with them).
+    /// Used by full reads and by etag scans alike, so a scan keeps exactly what a read would.
+    public static func refProblem(kind: String, namespace: String, name: String) -> Rejection? {
+        for (field, value) in [("kind", kind), ("metadata.namespace", namespace), ("metadata.name", name)] {
+            if EntityRef.invalidCharacter(in: value) != nil { return .controlCharacter(field: field, value: value) }
+            if value.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ":") }) {
+                return .ambiguousRef(field: field, value: value, character: value.first { $0 == "/" || $0 == ":" } ?? "/")
+            }
+        }
+        return nil
     }
 
     public init(ref: EntityRef, uid: String?, etag: String?, canonical: [UInt8]) {
