@@ -89,6 +89,7 @@ final class IntegrationReportingTests: PortBackedCase {
     func testWithoutAnIntegrationIdNothingIsReported() throws {
         assertStatus(try mirrorctl(["sync"]), 0)
         XCTAssertTrue(port.resyncStateReports(integration).isEmpty)
+        XCTAssertFalse(port.requestLog.isEmpty, "the sync reached Port")
         XCTAssertTrue(port.requestLog.allSatisfy { $0.userAgent == "mirrorctl/\(mirrorctlVersion ?? "")" })
         // A dry run reports nothing either.
         assertStatus(try mirrorctl(["sync", "--dry-run", "--integration-id", integration]), 0)
