@@ -7,6 +7,12 @@ import Store
 enum SnapshotPointOption {
     static let valueName = "RUN|TIME"
 
+    /// The `--at RUN|TIME` option of a command that reads `subject` as it was at that point.
+    static func at(_ subject: String) -> OptionSpec {
+        OptionSpec(name: "at", value: valueName,
+                   help: "\(subject) after run RUN, or at TIME (RFC 3339, or back from now: 24h, 7d).")
+    }
+
     /// What `text` names, without looking at a database.
     static func parse(_ text: String, option: String, now: Date = Date()) throws(UsageError) -> SnapshotPoint {
         let trimmed = text.trimmingCharacters(in: .whitespaces)

@@ -105,8 +105,7 @@ enum ShowCommand {
         name: "show", abstract: "Print an entity as mirrored now, or as it was after a run or at a time.",
         usage: "show REF [--at RUN|TIME] [--db PATH] [--json]",
         options: [Configuration.databaseOption,
-                  OptionSpec(name: "at", value: SnapshotPointOption.valueName,
-                             help: "The version current after run RUN, or at TIME (RFC 3339, or back from now: 24h, 7d)."),
+                  SnapshotPointOption.at("The version current"),
                   OptionSpec(name: "json", value: nil, help: "Print {ref, run, hash, entity} as JSON.")],
         positionals: 1...1, discussion: """
             Exit status: 0 shown; 1 REF did not exist then (or that history was pruned);

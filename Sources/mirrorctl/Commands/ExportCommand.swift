@@ -8,8 +8,7 @@ enum ExportCommand {
         name: "export", abstract: "Write every mirrored entity, now or at a past run or time, as JSON Lines.",
         usage: "export [--at RUN|TIME] [--kind K] [--out FILE] [--db PATH]",
         options: [Configuration.databaseOption,
-                  OptionSpec(name: "at", value: SnapshotPointOption.valueName,
-                             help: "The mirror after run RUN, or at TIME (RFC 3339, or back from now: 24h, 7d)."),
+                  SnapshotPointOption.at("The mirror"),
                   OptionSpec(name: "kind", value: "K", help: "Only entities of this kind."),
                   OptionSpec(name: "out", value: "FILE", help: "Write to FILE instead of stdout.")],
         discussion: """
