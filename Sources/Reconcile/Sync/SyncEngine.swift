@@ -168,7 +168,7 @@ public final class SyncEngine {
                                    maxEntityBytes: options.maxEntityBytes, mapper: mapper)
         var clock = StageClock()
         do {
-            let walk = try WalkStage(writer: writer, mapping: stage, mapsOnWalk: mapper != nil, messages: messages)
+            let walk = try WalkStage(writer: writer, mapping: stage, messages: messages)
                 .run(walker, plans: try plans(options, index: index), kinds: options.kinds)
             clock.lap("walk")
             let summary = try map(stage, unmapped: walk.unmapped, run: writer.runID, messages: messages)

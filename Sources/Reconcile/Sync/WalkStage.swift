@@ -31,18 +31,15 @@ final class WalkStage {
 
     private let writer: SnapshotWriter
     private let mapping: MappingStage
-    /// Whether the walk maps changed entities (see `MappingStage.begin`).
-    private let mapsOnWalk: Bool
     private let messages: RunMessages
     private var outcomes: [KindOutcome] = []
     private var unmapped = Set<String>()
     private var descriptors = DescriptorReport()
     private var problems = ProblemTally()
 
-    init(writer: SnapshotWriter, mapping: MappingStage, mapsOnWalk: Bool, messages: RunMessages) {
+    init(writer: SnapshotWriter, mapping: MappingStage, messages: RunMessages) {
         self.writer = writer
         self.mapping = mapping
-        self.mapsOnWalk = mapsOnWalk
         self.messages = messages
     }
 
@@ -60,6 +57,7 @@ final class WalkStage {
         switch message {
         case .entities(_, _, let walked):
             // Stored and mapped page by page: the mapped sources of a page are one batch.
+            let mapsOnWalk = mapping.mapsOnWalk  // decided by `MappingStage.begin`
             var fresh: [MappedSource] = []
             var replacing: [MappedSource] = []
             for item in walked {
