@@ -24,18 +24,6 @@ public struct ProblemTally: Sendable {
         }
     }
 
-    public static func + (lhs: ProblemTally, rhs: ProblemTally) -> ProblemTally {
-        var sum = lhs
-        for group in rhs.groups {
-            if let index = sum.groups.firstIndex(where: { $0.topic == group.topic && $0.cause == group.cause }) {
-                sum.groups[index].count += group.count
-            } else {
-                sum.groups.append(group)
-            }
-        }
-        return sum
-    }
-
     /// One line per cause: `port: 32 entities: Port answered 500 …, e.g. component/x`.
     public var lines: [String] {
         groups.map { group in
