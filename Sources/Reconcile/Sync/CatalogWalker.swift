@@ -76,10 +76,7 @@ final class CatalogWalker: @unchecked Sendable {
                         do {
                             source = try makeSource()
                         } catch {
-                            let failure = WalkFailure(error)
-                            var outcome = KindOutcome(kind: plan.kind, complete: false, fetched: 0, problem: failure, mode: plan.mode)
-                            outcome.failure = failure.runReason
-                            queue.put(.finished(outcome))
+                            queue.put(.finished(.incomplete(plan.kind, fetched: 0, mode: plan.mode, error: error)))
                             continue
                         }
                     }
@@ -137,10 +134,7 @@ final class CatalogWalker: @unchecked Sendable {
             if !report.isEmpty { queue.put(.descriptors(report)) }
             return KindOutcome(kind: plan.kind, complete: true, fetched: fetched, problem: nil, mode: mode)
         } catch {
-            let failure = WalkFailure(error)
-            var outcome = KindOutcome(kind: plan.kind, complete: false, fetched: fetched, problem: failure, mode: mode)
-            outcome.failure = failure.runReason
-            return outcome
+            return .incomplete(plan.kind, fetched: fetched, mode: mode, error: error)
         }
     }
 

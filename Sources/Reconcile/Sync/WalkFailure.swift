@@ -41,3 +41,14 @@ enum WalkFailure: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension KindOutcome {
+    /// A kind whose walk stopped short because of `error`, typed (`WalkFailure`) and with the run
+    /// reason when the source itself was the cause.
+    static func incomplete(_ kind: String, fetched: Int, mode: WalkMode, error: any Error) -> KindOutcome {
+        let failure = WalkFailure(error)
+        var outcome = KindOutcome(kind: kind, complete: false, fetched: fetched, problem: failure, mode: mode)
+        outcome.failure = failure.runReason
+        return outcome
+    }
+}
