@@ -52,8 +52,8 @@ final class MappingStage {
     private var summary = MappingSummary()
     /// Whether the walk maps changed entities (decided by `begin`).
     private(set) var mapsOnWalk = false
-    /// Whether every entity is re-mapped this run (a new mapping, or a first sync); nil until decided.
-    private var remapAll: Bool?
+    /// Whether every entity is re-mapped this run (a new mapping, or a first sync; decided by `begin`).
+    private var remapAll = false
 
     /// Rows read and mapped per round; bounds memory whatever the catalog size.
     static let chunk = 2_000
@@ -73,18 +73,11 @@ final class MappingStage {
     /// empty mirror) re-maps everything on the walk: every entity it stores is new.
     /// - Returns: whether the walk should map changed entities.
     func begin(mirrorIsEmpty: Bool) throws -> Bool {
-        let remapAll = try decideRemapAll()
+        remapAll = try desired.mappingHash() != mapping.hash
+        summary.remappedAll = remapAll
         mapsOnWalk = !remapAll || mirrorIsEmpty
         if remapAll && mapsOnWalk { try removeAll() }
         return mapsOnWalk
-    }
-
-    private func decideRemapAll() throws -> Bool {
-        if let remapAll { return remapAll }
-        let decided = try desired.mappingHash() != mapping.hash
-        remapAll = decided
-        summary.remappedAll = decided
-        return decided
     }
 
     /// A full re-map starts from nothing: no desired entity and no recorded mapping fault.
@@ -102,13 +95,12 @@ final class MappingStage {
     /// Stores what the walk mapped (database thread). `fresh`: the sources have no desired
     /// entities yet (new in this run's full re-map), which saves their removal.
     func save(walked: [MappedSource], fresh: Bool, onDetail: (String) -> Void) throws {
-        try save(walked, fresh: fresh && remapAll == true, onDetail: onDetail)
+        try save(walked, fresh: fresh && remapAll, onDetail: onDetail)
     }
 
-    /// Completes the desired state after the walk (without `begin`, all from the database).
+    /// Completes the desired state after the walk (and `begin`, which decided what is left to map).
     /// - Parameter unmapped: refs the run created or updated that the walk did not map.
     func finish(unmapped: Set<String>, onDetail: (String) -> Void) throws -> MappingSummary {
-        let remapAll = try decideRemapAll()
         if mapsOnWalk {
             for ref in try sources.deletedRefs(in: run) { try forget(sourceRef: ref) }
             var rows: [(String, String)] = []
