@@ -25,7 +25,7 @@ public struct MappingFailure: Sendable, Equatable {
     }
 
     /// Whether this is a selector's (or the whole mapping's) failure, rather than a field's.
-    public var isSelector: Bool { MappingFault(resource: resource, field: field, expression: "", message: "").blocksEntity }
+    public var isSelector: Bool { MappingFault.blocksEntity(resource: resource, field: field) }
 }
 
 /// One expression failing for one source entity, as `mapping_faults` keeps it.
@@ -44,7 +44,11 @@ public struct MappingFault: Sendable, Equatable {
     }
 
     /// A failed selector (or mapping) leaves the entity's desired state as it was.
-    public var blocksEntity: Bool { resource < 0 || field == "selector.query" }
+    public var blocksEntity: Bool { Self.blocksEntity(resource: resource, field: field) }
+
+    /// The rule behind `blocksEntity` and `MappingFailure.isSelector`: the whole mapping
+    /// (resource -1) or a resource's selector.
+    static func blocksEntity(resource: Int, field: String) -> Bool { resource < 0 || field == "selector.query" }
 }
 
 extension MirrorStore {
