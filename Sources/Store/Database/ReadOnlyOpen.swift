@@ -15,7 +15,7 @@ extension Database {
     static func openForReading(_ path: String) throws(DatabaseError) -> Database {
         do {
             let database = try Database(path: path, create: false, readOnly: true)
-            _ = try database.row("SELECT count(*) FROM sqlite_master")
+            try database.readSchema()
             return database
         } catch let error where [SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM].contains(error.primaryCode) {
             guard FileManager.default.isReadableFile(atPath: path) else { throw error }
@@ -25,7 +25,7 @@ extension Database {
                 throw DatabaseError(code: error.code, message: "cannot read \(path): its write-ahead log \(log) holds commits not yet in the file, and SQLite can't use it here (\(error.message)); reading needs read access to \(log) and \(path)-shm, or write access to their folder")
             }
             let database = try Database(path: path, create: false, readOnly: true, immutable: true)
-            _ = try database.row("SELECT count(*) FROM sqlite_master")
+            try database.readSchema()
             return database
         }
     }
@@ -44,6 +44,12 @@ extension Database {
             }
         }
         return "file:" + encoded + "?immutable=1"
+    }
+
+    /// Reads the schema: the first statement that fails when the file is not a database or can't
+    /// be read, so an open is checked before anything relies on it.
+    func readSchema() throws(DatabaseError) {
+        _ = try row("SELECT count(*) FROM sqlite_master")
     }
 
     /// Whether this connection can't write (SQLite's own answer for the main database).

@@ -16,7 +16,7 @@ public final class MirrorStore {
             } else {
                 db = try Database(path: path, create: true)
                 // Touch the schema first: a file that is not a database fails here, clearly.
-                _ = try db.row("SELECT count(*) FROM sqlite_master")
+                try db.readSchema()
                 try Migrator.migrate(db)
             }
         } catch {
