@@ -44,7 +44,7 @@ extension MirrorStore {
             INSERT INTO runs (command, started_at, finished_at, status, source, kinds, error)
             VALUES (?, ?, ?, 'failed', ?, ?, ?)
             """, [.text(command), .text(startedAt), .text(Timestamp.now()), .text(source),
-                  .text(CanonicalJSON.string(.array(kinds.map(JSONValue.string)))), .text(error)])
+                  .text(RunRecord.encode(kinds: kinds)), .text(error)])
         return Int(db.lastInsertRowID)
     }
 
@@ -79,6 +79,11 @@ public struct RunRecord: Sendable {
 
     /// The columns `init(row:)` reads.
     static let columns = "id, command, started_at, finished_at, status, source, kinds, fetched, created, updated, deleted, unchanged, error, reasons"
+
+    /// The `runs.kinds` column: a JSON array of the kinds the run set out to walk.
+    static func encode(kinds: [String]) -> String {
+        CanonicalJSON.string(.array(kinds.map(JSONValue.string)))
+    }
 
     /// Decodes a row of `runs` by column name.
     init(row: Row) {

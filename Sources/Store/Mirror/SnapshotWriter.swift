@@ -17,7 +17,7 @@ public final class SnapshotWriter {
             try db.run("""
                 INSERT INTO runs (command, started_at, status, source, kinds) VALUES (?, ?, 'running', ?, ?)
                 """, [.text(command), .text(startedAt), .text(source),
-                      .text(CanonicalJSON.string(.array(kinds.map(JSONValue.string))))])
+                      .text(RunRecord.encode(kinds: kinds))])
             runID = Int(db.lastInsertRowID)
         } catch {
             transaction.rollback()
