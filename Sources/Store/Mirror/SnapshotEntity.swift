@@ -36,20 +36,28 @@ public struct SnapshotEntity: Sendable {
 
         public var description: String {
             switch self {
-            case .notAnObject(let type): return "item is \("aeiou".contains(type.prefix(1)) ? "an" : "a") \(type), not an entity object"
+            case .notAnObject(let type): return "item is \(Self.withArticle(type)), not an entity object"
             case .missingField(let field): return "item has no string \(field)"
             case .unreadable(let reason): return "item could not be read: \(reason)"
             case .ambiguousRef(let field, let value, let character):
-                let shown = value.count > 80 ? String(value.prefix(77)) + "…" : value
-                return "\(field) \"\(shown)\" contains \"\(character)\", which makes its entity ref ambiguous"
+                return "\(field) \"\(Self.shortened(value))\" contains \"\(character)\", which makes its entity ref ambiguous"
             case .controlCharacter(let field, let value):
-                let shown = value.count > 80 ? String(value.prefix(77)) + "…" : value
-                return "\(field) \"\(TerminalText.escape(shown))\" contains a control character, which no entity ref may hold"
+                return "\(field) \"\(TerminalText.escape(Self.shortened(value)))\" contains a control character, which no entity ref may hold"
             case .notAString(let field, let type):
-                return "\(field) is \("aeiou".contains(type.prefix(1)) ? "an" : "a") \(type), not a string"
+                return "\(field) is \(Self.withArticle(type)), not a string"
             case .tooLarge(let bytes, let limit):
                 return "entity is \(ByteCount.describe(bytes)), over the per-entity limit of \(ByteCount.describe(limit)) (--max-entity-size)"
             }
+        }
+
+        /// A field's value as a message quotes it: at most 80 characters.
+        private static func shortened(_ value: String) -> String {
+            value.count > 80 ? String(value.prefix(77)) + "…" : value
+        }
+
+        /// A JSON type name with its article: `an object`, `a number`.
+        private static func withArticle(_ type: String) -> String {
+            "\("aeiou".contains(type.prefix(1)) ? "an" : "a") \(type)"
         }
     }
 
