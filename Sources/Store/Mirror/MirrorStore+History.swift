@@ -16,15 +16,22 @@ extension MirrorStore {
     /// The entity as it was after run `run` (the latest run when nil): its canonical JSON, or nil
     /// when it did not exist then.
     public func version(of ref: EntityRef, atRun run: Int?) throws(DatabaseError) -> StoredVersion? {
+        guard let found = try storedBody(ref: ref.description, atRun: run ?? Int(Int32.max)) else { return nil }
+        return StoredVersion(ref: ref, run: found.run, hash: ContentHash(hex: found.hash), body: found.body)
+    }
+
+    /// The body `ref` had after run `run`, with the run that last changed it; nil when it did not
+    /// exist then (never seen, or deleted: a delete stores no new body).
+    func storedBody(ref: String, atRun run: Int) throws(DatabaseError) -> (run: Int, hash: String, body: String)? {
         let row = try db.row("""
             SELECT c.run_id AS run, c.change AS change, c.new_hash AS hash, b.body AS body
             FROM changes c LEFT JOIN blobs b ON b.hash = c.new_hash
             WHERE c.ref = ? AND c.run_id <= ? ORDER BY c.run_id DESC LIMIT 1
-            """, [.text(ref.description), .integer(Int64(run ?? Int(Int32.max)))])
+            """, [.text(ref), .integer(Int64(run))])
         guard let row, let changedIn = row.int("run"), row.string("change") != ChangeKind.deleted.rawValue,
               let hash = row.string("hash"), let body = row.string("body")
         else { return nil }
-        return StoredVersion(ref: ref, run: changedIn, hash: ContentHash(hex: hash), body: body)
+        return (changedIn, hash, body)
     }
 
     /// The canonical body stored under a content hash.

@@ -125,8 +125,8 @@ extension MirrorStore {
         var changes: [SnapshotChange] = []
         for row in refs {
             guard let ref = row.string(0), let kind = row.string(1) else { continue }
-            let before = try bodyOf(ref: ref, atRun: from)
-            let after = try bodyOf(ref: ref, atRun: to)
+            let before = try storedBody(ref: ref, atRun: from)
+            let after = try storedBody(ref: ref, atRun: to)
             let change: ChangeKind
             switch (before, after) {
             case (nil, nil): continue
@@ -169,14 +169,5 @@ extension MirrorStore {
             versions.append(HistoryVersion(entry: entry, oldBody: try body(entry.oldHash), newBody: try body(entry.newHash)))
         }
         return versions
-    }
-
-    private func bodyOf(ref: String, atRun run: Int) throws(DatabaseError) -> (hash: String, body: String)? {
-        guard let row = try db.row("""
-            SELECT c.new_hash, b.body FROM changes c LEFT JOIN blobs b ON b.hash = c.new_hash
-            WHERE c.ref = ? AND c.run_id <= ? ORDER BY c.run_id DESC LIMIT 1
-            """, [.text(ref), .int(run)]), let hash = row.string(0), let body = row.string(1)
-        else { return nil }
-        return (hash, body)
     }
 }
