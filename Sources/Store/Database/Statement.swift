@@ -133,6 +133,13 @@ final class Statement {
         while try step() {}
     }
 
+    /// The position of result column `name` (its `AS` name when given), for hot loops that read
+    /// by position after naming the column once. A name the query lacks is a programming error.
+    func column(_ name: String) -> Int32 {
+        guard let index = columns.firstIndex(of: name) else { preconditionFailure("no column \(name) in: \(sql)") }
+        return Int32(index)
+    }
+
     /// The text of column `index` of the current row, without copying the whole row (hot loops).
     func text(_ index: Int32) -> String? {
         guard let text = sqlite3_column_text(handle, index) else { return nil }

@@ -33,17 +33,17 @@ public struct MappingSources {
         switch scope {
         case .all:
             rows = try db.rows("""
-                SELECT e.ref, b.body FROM entities e JOIN blobs b ON b.hash = e.hash
+                SELECT e.ref AS ref, b.body AS body FROM entities e JOIN blobs b ON b.hash = e.hash
                 WHERE e.ref > ? ORDER BY e.ref LIMIT ?
                 """, [.text(after), .int(limit)])
         case .changed(let run):
             rows = try db.rows("""
-                SELECT c.ref, b.body FROM changes c
+                SELECT c.ref AS ref, b.body AS body FROM changes c
                 LEFT JOIN entities e ON e.ref = c.ref LEFT JOIN blobs b ON b.hash = e.hash
                 WHERE c.run_id = ? AND c.ref > ? ORDER BY c.ref LIMIT ?
                 """, [.int(run), .text(after), .int(limit)])
         }
-        return rows.compactMap { row in row.string(0).map { ($0, row.string(1)) } }
+        return rows.compactMap { row in row.string("ref").map { ($0, row.string("body")) } }
     }
 
     /// The refs run `run` deleted from the mirror.

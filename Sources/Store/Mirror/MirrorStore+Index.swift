@@ -10,15 +10,17 @@ extension MirrorStore {
         index.reserveCapacity(try db.row("SELECT count(*) FROM entities")?.int(0) ?? 0)
         // Kinds repeat: one Swift string per kind, the rest copied as bytes into the index.
         var kinds: [String: String] = [:]
+        let (refColumn, kindColumn, hashColumn, uidColumn, etagColumn) =
+            (statement.column("ref"), statement.column("kind"), statement.column("hash"), statement.column("uid"), statement.column("etag"))
         while try statement.step() {
-            guard let kindText = statement.text(1), let hash = statement.withBytes(2, { $0.map { ContentHash(hex: $0) } })
+            guard let kindText = statement.text(kindColumn), let hash = statement.withBytes(hashColumn, { $0.map { ContentHash(hex: $0) } })
             else { continue }
             let kind = kinds[kindText] ?? kindText
             kinds[kind] = kind
-            statement.withBytes(0) { ref in
+            statement.withBytes(refColumn) { ref in
                 guard let ref else { return }
-                statement.withBytes(3) { uid in
-                    statement.withBytes(4) { etag in
+                statement.withBytes(uidColumn) { uid in
+                    statement.withBytes(etagColumn) { etag in
                         index.insert(ref: ref, kind: kind, hash: hash, uid: uid, etag: etag, unique: true)
                     }
                 }

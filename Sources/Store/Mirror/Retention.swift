@@ -122,8 +122,9 @@ public struct Retention {
     }
 
     private func checkForeignKeys() throws(DatabaseError) {
+        // PRAGMA foreign_key_check: the referring table, its row, the missing parent table, the key's id.
         if let row = try db.row("PRAGMA foreign_key_check") {
-            throw DatabaseError(code: SQLITE_CONSTRAINT, message: "prune would break a reference: \(row.string(0) ?? "?") row \(row.string(1) ?? "?") refers to a missing \(row.string(2) ?? "?")")
+            throw DatabaseError(code: SQLITE_CONSTRAINT, message: "prune would break a reference: \(row.string("table") ?? "?") row \(row.string("rowid") ?? "?") refers to a missing \(row.string("parent") ?? "?")")
         }
     }
 
@@ -147,9 +148,9 @@ public struct Retention {
         var references: [Reference] = []
         for table in tables {
             // PRAGMA foreign_key_list: id, seq, table, from, to, on_update, on_delete, match.
-            for row in try db.rows("SELECT \"table\", \"from\" FROM pragma_foreign_key_list(?)", [.text(table)])
-            where row.string(0) == parent {
-                if let column = row.string(1) { references.append(Reference(table: table, column: column)) }
+            for row in try db.rows("SELECT \"table\" AS parent, \"from\" AS child_column FROM pragma_foreign_key_list(?)", [.text(table)])
+            where row.string("parent") == parent {
+                if let column = row.string("child_column") { references.append(Reference(table: table, column: column)) }
             }
         }
         return references

@@ -45,12 +45,12 @@ extension MirrorStore {
     public func runRange() throws(DatabaseError) -> (first: (run: Int, at: String), last: (run: Int, at: String))? {
         let floor = try Retention(store: self).historyFloor() ?? 0
         guard let row = try db.row("""
-            SELECT f.id, f.started_at, l.id, l.started_at
+            SELECT f.id AS first_run, f.started_at AS first_at, l.id AS last_run, l.started_at AS last_at
             FROM (SELECT id, started_at FROM runs WHERE status <> 'running' AND id >= ? ORDER BY id LIMIT 1) f,
                  (SELECT id, started_at FROM runs WHERE status <> 'running' ORDER BY id DESC LIMIT 1) l
-            """, [.int(floor)]), let first = row.int(0), let last = row.int(2)
+            """, [.int(floor)]), let first = row.int("first_run"), let last = row.int("last_run")
         else { return nil }
-        return ((first, row.string(1) ?? ""), (last, row.string(3) ?? ""))
+        return ((first, row.string("first_at") ?? ""), (last, row.string("last_at") ?? ""))
     }
 
     /// The run whose state `point` names. Throws, naming the valid range, for a run that doesn't
@@ -97,7 +97,7 @@ extension MirrorStore {
         let statement: Statement
         if let run {
             statement = try db.statement("""
-                SELECT c.ref, b.body FROM changes c JOIN blobs b ON b.hash = c.new_hash
+                SELECT c.ref AS ref, b.body AS body FROM changes c JOIN blobs b ON b.hash = c.new_hash
                 WHERE c.change <> 'deleted' AND (?2 IS NULL OR c.kind = ?2)
                   AND c.run_id = (SELECT max(p.run_id) FROM changes p WHERE p.ref = c.ref AND p.run_id <= ?1)
                 ORDER BY c.ref
@@ -105,13 +105,14 @@ extension MirrorStore {
             try statement.bind([.int(run), kindFilter])
         } else {
             statement = try db.statement("""
-                SELECT e.ref, b.body FROM entities e JOIN blobs b ON b.hash = e.hash
+                SELECT e.ref AS ref, b.body AS body FROM entities e JOIN blobs b ON b.hash = e.hash
                 WHERE ?1 IS NULL OR e.kind = ?1 ORDER BY e.ref
                 """)
             try statement.bind([kindFilter])
         }
+        let (refColumn, bodyColumn) = (statement.column("ref"), statement.column("body"))
         while try statement.step() {
-            guard let ref = statement.text(0), let text = statement.text(1) else { continue }
+            guard let ref = statement.text(refColumn), let text = statement.text(bodyColumn) else { continue }
             try body(ref, text)
         }
     }

@@ -29,16 +29,17 @@ public struct Ledger {
     /// for the rows returned only: joining `blobs` before the filter read every desired body.
     public func plannedUpserts(after: PortKey? = nil, limit: Int = Int(Int32.max)) throws(DatabaseError) -> [PlannedUpsert] {
         try db.rows("""
-            SELECT d.blueprint, d.identifier, d.source_ref, d.hash, (SELECT body FROM blobs WHERE hash = d.hash), l.acked_hash
+            SELECT d.blueprint AS blueprint, d.identifier AS identifier, d.source_ref AS source_ref, d.hash AS hash,
+                   (SELECT body FROM blobs WHERE hash = d.hash) AS body, l.acked_hash AS acked_hash
             FROM desired d
             LEFT JOIN ledger l ON l.blueprint = d.blueprint AND l.identifier = d.identifier
             WHERE (l.acked_hash IS NULL OR l.acked_hash <> d.hash) AND (d.blueprint, d.identifier) > (?, ?)
             ORDER BY d.blueprint, d.identifier LIMIT ?
             """, [.text(after?.blueprint ?? ""), .text(after?.identifier ?? ""), .int(limit)]).compactMap { row in
-            guard let blueprint = row.string(0), let identifier = row.string(1), let source = row.string(2),
-                  let hash = row.string(3), let body = row.string(4) else { return nil }
+            guard let blueprint = row.string("blueprint"), let identifier = row.string("identifier"),
+                  let source = row.string("source_ref"), let hash = row.string("hash"), let body = row.string("body") else { return nil }
             return PlannedUpsert(key: PortKey(blueprint: blueprint, identifier: identifier), sourceRef: source,
-                                 hash: ContentHash(hex: hash), body: body, ackedHash: row.string(5).map(ContentHash.init(hex:)))
+                                 hash: ContentHash(hex: hash), body: body, ackedHash: row.string("acked_hash").map(ContentHash.init(hex:)))
         }
     }
 
@@ -53,7 +54,7 @@ public struct Ledger {
             """)
         var deletes: [PlannedDelete] = []
         for row in keys {
-            guard let blueprint = row.string(0), let identifier = row.string(1),
+            guard let blueprint = row.string("blueprint"), let identifier = row.string("identifier"),
                   let source = try db.row("SELECT source_ref FROM ledger WHERE blueprint = ? AND identifier = ?",
                                           [.text(blueprint), .text(identifier)])?.string(0) else { continue }
             deletes.append(PlannedDelete(key: PortKey(blueprint: blueprint, identifier: identifier), sourceRef: source))

@@ -95,12 +95,12 @@ public struct VerificationLog {
     /// the field list can be gathered without holding every body.
     public func acknowledgedBodies(blueprint: String, after: String, limit: Int) throws(DatabaseError) -> [(hash: String, body: String)] {
         try db.rows("""
-            SELECT DISTINCT b.hash, b.body FROM ledger l
+            SELECT DISTINCT b.hash AS hash, b.body AS body FROM ledger l
             JOIN desired d ON d.blueprint = l.blueprint AND d.identifier = l.identifier AND d.hash = l.acked_hash
             JOIN blobs b ON b.hash = l.acked_hash
             WHERE l.blueprint = ? AND b.hash > ? ORDER BY b.hash LIMIT ?
             """, [.text(blueprint), .text(after), .int(limit)]).compactMap { row in
-            guard let hash = row.string(0), let body = row.string(1) else { return nil }
+            guard let hash = row.string("hash"), let body = row.string("body") else { return nil }
             return (hash, body)
         }
     }
