@@ -14,12 +14,9 @@ extension MirrorStore {
 
     /// The newest run of `command` (`sync`, `verify`, …), or the newest that ended with `status`.
     public func lastRun(of command: String, status: RunStatus? = nil) throws(DatabaseError) -> RunRecord? {
-        if let status {
-            return try db.row("SELECT \(RunRecord.columns) FROM runs WHERE command = ? AND status = ? ORDER BY id DESC LIMIT 1",
-                              [.text(command), .text(status.rawValue)]).map(RunRecord.init(row:))
-        }
-        return try db.row("SELECT \(RunRecord.columns) FROM runs WHERE command = ? ORDER BY id DESC LIMIT 1",
-                          [.text(command)]).map(RunRecord.init(row:))
+        // A NULL status argument matches any status: one query for both questions.
+        try db.row("SELECT \(RunRecord.columns) FROM runs WHERE command = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY id DESC LIMIT 1",
+                   [.text(command), .optionalText(status?.rawValue)]).map(RunRecord.init(row:))
     }
 
     /// What run `id` reported about Port (`runs.port`: pushed, pending, skipped…), if it recorded it.
