@@ -28,10 +28,16 @@ extension MirrorStore {
             FROM changes c LEFT JOIN blobs b ON b.hash = c.new_hash
             WHERE c.ref = ? AND c.run_id <= ? ORDER BY c.run_id DESC LIMIT 1
             """, [.text(ref), .integer(Int64(run))])
-        guard let row, let changedIn = row.int("run"), row.string("change") != ChangeKind.deleted.rawValue,
-              let hash = row.string("hash"), let body = row.string("body")
-        else { return nil }
-        return (changedIn, hash, body)
+        guard let row, let changedIn = row.int("run"), let state = MirrorStore.storedState(row) else { return nil }
+        return (changedIn, state.hash, state.body)
+    }
+
+    /// A ref's state as one change event leaves it, from columns `<prefix>change`, `<prefix>hash`
+    /// and `<prefix>body`: nil when there is no event or it was a delete (which stores no body).
+    static func storedState(_ row: Row, prefix: String = "") -> (hash: String, body: String)? {
+        guard let change = row.string(prefix + "change"), change != ChangeKind.deleted.rawValue,
+              let hash = row.string(prefix + "hash"), let body = row.string(prefix + "body") else { return nil }
+        return (hash, body)
     }
 
     /// The canonical body stored under a content hash.

@@ -120,14 +120,27 @@ extension MirrorStore {
     /// The entities that differ between the state after run `from` and after run `to`, in ref
     /// order: only refs with a change event between the two runs are looked at.
     public func compare(fromRun from: Int, toRun to: Int) throws(DatabaseError) -> [SnapshotChange] {
-        let refs = try db.rows("""
-            SELECT ref, min(kind) FROM changes WHERE run_id > ? AND run_id <= ? GROUP BY ref ORDER BY ref
-            """, [.int(min(from, to)), .int(max(from, to))])
+        // One query: each touched ref with its latest change at or before either run (the same
+        // reading of a change as `storedBody`: a delete stores no new body).
+        let rows = try db.rows("""
+            WITH touched AS (SELECT ref, min(kind) AS kind FROM changes WHERE run_id > ?1 AND run_id <= ?2 GROUP BY ref)
+            SELECT t.ref AS ref, t.kind AS kind,
+                   bc.change AS before_change, bc.new_hash AS before_hash, bb.body AS before_body,
+                   ac.change AS after_change, ac.new_hash AS after_hash, ab.body AS after_body
+            FROM touched t
+            LEFT JOIN changes bc ON bc.ref = t.ref
+                AND bc.run_id = (SELECT max(run_id) FROM changes WHERE ref = t.ref AND run_id <= ?3)
+            LEFT JOIN blobs bb ON bb.hash = bc.new_hash
+            LEFT JOIN changes ac ON ac.ref = t.ref
+                AND ac.run_id = (SELECT max(run_id) FROM changes WHERE ref = t.ref AND run_id <= ?4)
+            LEFT JOIN blobs ab ON ab.hash = ac.new_hash
+            ORDER BY t.ref
+            """, [.int(min(from, to)), .int(max(from, to)), .int(from), .int(to)])
         var changes: [SnapshotChange] = []
-        for row in refs {
-            guard let ref = row.string(0), let kind = row.string(1) else { continue }
-            let before = try storedBody(ref: ref, atRun: from)
-            let after = try storedBody(ref: ref, atRun: to)
+        for row in rows {
+            guard let ref = row.string("ref"), let kind = row.string("kind") else { continue }
+            let before = MirrorStore.storedState(row, prefix: "before_")
+            let after = MirrorStore.storedState(row, prefix: "after_")
             let change: ChangeKind
             switch (before, after) {
             case (nil, nil): continue
