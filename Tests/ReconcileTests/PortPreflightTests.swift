@@ -61,7 +61,8 @@ final class PortPreflightTests: XCTestCase {
         XCTAssertEqual(result.outcomes.count, 4)
         XCTAssertEqual(result.outcomes[0], .acked)
         XCTAssertEqual(result.outcomes[2], .acked)
-        guard case .rejected(_, let message) = result.outcomes[1] else { return XCTFail("\(result.outcomes[1])") }
+        guard case .rejected(let refusal) = result.outcomes[1] else { return XCTFail("\(result.outcomes[1])") }
+        let message = "\(refusal)"
         XCTAssertTrue(message.hasPrefix("not sent: identifier \"bad 2\""), message)
         XCTAssertNil(PortPreflight.screen([upsert("fine")]) { _ in XCTFail("not called"); return PortPusher.BatchResult(outcomes: []) })
     }

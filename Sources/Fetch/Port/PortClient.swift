@@ -2,10 +2,10 @@ import CJQ
 import Foundation
 import Store
 
-/// Outcome of one entity in a bulk upsert: acknowledged, or Port's reason.
+/// Outcome of one entity in a bulk upsert: acknowledged, or Port's refusal as Port said it.
 public enum PortItemResult: Sendable, Equatable {
     case acked
-    case rejected(status: Int, error: String, message: String)
+    case rejected(PushRefusal)
 }
 
 /// Counters a run reports.
@@ -62,7 +62,7 @@ public final class PortClient {
         guard let parsed = try? JQValue.parse(response.body) else {
             throw PortError.invalidResponse(url: url, reason: "bulk answer is not JSON")
         }
-        var results = [PortItemResult](repeating: .rejected(status: 0, error: "missing", message: "Port gave no result for this entity"),
+        var results = [PortItemResult](repeating: .rejected(.noResult),
                                        count: entities.count)
         let sent = entities.map(PortClient.identifier)
         if let acked = parsed.member("entities") {
@@ -74,9 +74,9 @@ public final class PortClient {
             for index in 0..<errors.arrayCount {
                 let item = errors.element(index)
                 guard let position = PortClient.position(of: item, sent: sent) else { continue }
-                results[position] = .rejected(status: item.member("statusCode").flatMap(PortClient.int) ?? 0,
-                                              error: SecretRedaction.redact(item.member("error")?.stringValue ?? "error"),
-                                              message: SecretRedaction.redact(item.member("message")?.stringValue ?? ""))
+                results[position] = .rejected(.port(status: item.member("statusCode").flatMap(PortClient.int) ?? 0,
+                                                    error: SecretRedaction.redact(item.member("error")?.stringValue),
+                                                    message: SecretRedaction.redact(item.member("message")?.stringValue)))
             }
         }
         return results
@@ -105,7 +105,7 @@ public final class PortClient {
             _ = try send(method: "POST", url: url, body: entity, write: true)
             return .acked
         } catch PortError.http(let status, let error, let message, _) where (400..<500).contains(status) && status != 401 && status != 429 {
-            return .rejected(status: status, error: error ?? "error", message: message ?? "")
+            return .rejected(.port(status: status, error: error, message: message))
         }
     }
 

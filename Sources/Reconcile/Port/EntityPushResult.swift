@@ -6,8 +6,8 @@ import Store
 enum EntityPushResult: Equatable {
     case acked
     /// Port refused this entity (422 schema mismatch, 404 missing relation target, …), or the
-    /// preflight did for it; the reason in Port's (or the preflight's) words.
-    case rejected(status: Int, message: String)
+    /// preflight did for it; the reason as Port (or the preflight) gave it.
+    case rejected(PushRefusal)
     /// The request failed as a whole (network, 5xx after retries, the run's stop): retried next run.
     case failed(PushFailure)
 
@@ -15,8 +15,8 @@ enum EntityPushResult: Equatable {
     var ledgerOutcome: PushOutcome {
         switch self {
         case .acked: return .acked
-        case .rejected(let status, let message): return .rejected(status: status, message: message)
-        case .failed(let failure): return .failed(status: failure.status, message: "\(failure)")
+        case .rejected(let refusal): return .rejected(refusal)
+        case .failed(let failure): return .failed(status: failure.status, cause: failure)
         }
     }
 

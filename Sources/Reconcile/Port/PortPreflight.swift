@@ -34,7 +34,7 @@ enum PortPreflight {
         var result = acceptable.isEmpty ? PortPusher.BatchResult(outcomes: []) : send(acceptable)
         var sent = result.outcomes.makeIterator()
         result.outcomes = problems.map { problem in
-            if let problem { return .rejected(status: 422, message: "not sent: \(problem)") }
+            if let problem { return .rejected(.notSent(problem)) }
             return sent.next() ?? .failed(.unanswered)
         }
         return result

@@ -226,8 +226,7 @@ final class PortPusher {
             return BatchResult(outcomes: outcomes)
         } catch PortError.http(let status, let error, let message, _) where status == 422 || status == 404 {
             // The whole request was refused for its content (e.g. an identifier Port rejects).
-            let text = [error, message].compactMap { $0 }.joined(separator: ": ")
-            return BatchResult(outcomes: Array(repeating: .rejected(status: status, message: text), count: items.count))
+            return BatchResult(outcomes: Array(repeating: .rejected(.port(status: status, error: error, message: message)), count: items.count))
         } catch {
             return failedBatch(error, count: items.count)
         }
@@ -236,8 +235,7 @@ final class PortPusher {
     private static func outcome(_ result: PortItemResult) -> EntityPushResult {
         switch result {
         case .acked: return .acked
-        case .rejected(let status, let error, let message):
-            return .rejected(status: status, message: message.isEmpty ? error : "\(error): \(message)")
+        case .rejected(let refusal): return .rejected(refusal)
         }
     }
 
@@ -263,9 +261,9 @@ extension PushReport {
         switch outcome {
         case .acked:
             if deleted { self.deleted += 1 } else { upserted += 1 }
-        case .rejected(let status, let message):
+        case .rejected(let refusal):
             rejected += 1
-            problems.add("port", cause: "rejected: \(status) \(message)", example: PortPreflight.shortened(key.description))
+            problems.add("port", cause: "rejected: \(refusal.status) \(refusal)", example: PortPreflight.shortened(key.description))
         case .failed(let failure):
             failed += 1
             if quiet { return }

@@ -101,10 +101,10 @@ public struct Ledger {
                 UPDATE ledger SET acked_hash = ?, status = 'synced', last_error = NULL, run_id = ?, updated_at = ?
                 WHERE blueprint = ? AND identifier = ?
                 """, [.text(upsert.hash.hex), .int(run), .text(now), .text(upsert.key.blueprint), .text(upsert.key.identifier)])
-        case .rejected(_, let message), .failed(_, let message):
+        case .rejected, .failed:
             try db.run("""
                 UPDATE ledger SET status = ?, last_error = ?, run_id = ?, updated_at = ? WHERE blueprint = ? AND identifier = ?
-                """, [.text(outcome.ledgerStatus), .text(message), .int(run), .text(now),
+                """, [.text(outcome.ledgerStatus), .optionalText(outcome.recordedError), .int(run), .text(now),
                       .text(upsert.key.blueprint), .text(upsert.key.identifier)])
         }
         try recordPush(run: run, key: upsert.key, action: "upsert", outcome: outcome, hash: upsert.hash.hex)
@@ -124,9 +124,9 @@ public struct Ledger {
         case .acked:
             try db.run("DELETE FROM ledger WHERE blueprint = ? AND identifier = ?",
                        [.text(delete.key.blueprint), .text(delete.key.identifier)])
-        case .rejected(_, let message), .failed(_, let message):
+        case .rejected, .failed:
             try db.run("UPDATE ledger SET status = 'failed', last_error = ?, run_id = ?, updated_at = ? WHERE blueprint = ? AND identifier = ?",
-                       [.text(message), .int(run), .text(Timestamp.now()), .text(delete.key.blueprint), .text(delete.key.identifier)])
+                       [.optionalText(outcome.recordedError), .int(run), .text(Timestamp.now()), .text(delete.key.blueprint), .text(delete.key.identifier)])
         }
         try recordPush(run: run, key: delete.key, action: "delete", outcome: outcome, hash: nil)
     }
@@ -136,7 +136,7 @@ public struct Ledger {
             INSERT INTO pushes (run_id, blueprint, identifier, action, outcome, http_status, error, hash, at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.int(run), .text(key.blueprint), .text(key.identifier), .text(action), .text(outcome.name),
-                  outcome.httpStatus.map { .int($0) } ?? .null, .optionalText(outcome.message), .optionalText(hash),
+                  outcome.httpStatus.map { .int($0) } ?? .null, .optionalText(outcome.recordedError), .optionalText(hash),
                   .text(Timestamp.now())])
     }
 
@@ -152,45 +152,5 @@ public struct Ledger {
             SELECT count(*) FROM (SELECT blueprint, identifier, hash FROM desired
                                   EXCEPT SELECT blueprint, identifier, acked_hash FROM ledger ORDER BY 1, 2, 3)
             """)?.int(0) ?? 0
-    }
-}
-
-/// What happened to one pushed entity.
-public enum PushOutcome: Sendable, Equatable {
-    case acked
-    /// Port refused this entity (422 schema mismatch, 404 missing relation target, …).
-    case rejected(status: Int, message: String)
-    /// The request failed as a whole (network, 5xx after retries): retried next run.
-    case failed(status: Int?, message: String)
-
-    var name: String {
-        switch self {
-        case .acked: return "acked"
-        case .rejected: return "rejected"
-        case .failed: return "failed"
-        }
-    }
-
-    var ledgerStatus: String {
-        switch self {
-        case .acked: return "synced"
-        case .rejected: return "rejected"
-        case .failed: return "failed"
-        }
-    }
-
-    var httpStatus: Int? {
-        switch self {
-        case .acked: return nil
-        case .rejected(let status, _): return status
-        case .failed(let status, _): return status
-        }
-    }
-
-    var message: String? {
-        switch self {
-        case .acked: return nil
-        case .rejected(_, let message), .failed(_, let message): return message
-        }
     }
 }
