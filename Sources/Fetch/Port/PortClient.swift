@@ -48,13 +48,15 @@ public final class PortClient {
 
     // MARK: Entities
 
-    /// `POST /v1/blueprints/{bp}/entities/bulk`: upserts ≤20 entities (canonical JSON bodies) and
-    /// reads Port's per-index results. Throws `PortError.http(413…)` when the body is too large.
-    public func upsertBulk(blueprint: String, entities: [[UInt8]], merge: Bool, createMissingRelated: Bool) throws -> [PortItemResult] {
+    /// `POST /v1/blueprints/{bp}/entities/bulk`: upserts ≤20 entities (canonical JSON bodies, each
+    /// with the identifier it carries, which the caller knows) and reads Port's per-index results.
+    /// Throws `PortError.http(413…)` when the body is too large.
+    public func upsertBulk(blueprint: String, entities: [(identifier: String, body: [UInt8])], merge: Bool,
+                           createMissingRelated: Bool) throws -> [PortItemResult] {
         var body: [UInt8] = Array(#"{"entities":["#.utf8)
         for (index, entity) in entities.enumerated() {
             if index > 0 { body.append(UInt8(ascii: ",")) }
-            body.append(contentsOf: entity)
+            body.append(contentsOf: entity.body)
         }
         body.append(contentsOf: Array("]}".utf8))
         let url = "\(baseURL)/v1/blueprints/\(PathEncoding.segment(blueprint))/entities/bulk?upsert=true&merge=\(merge)&create_missing_related_entities=\(createMissingRelated)"
@@ -64,7 +66,7 @@ public final class PortClient {
         }
         var results = [PortItemResult](repeating: .rejected(.noResult),
                                        count: entities.count)
-        let sent = entities.map(PortClient.identifier)
+        let sent = entities.map(\.identifier)
         if let acked = parsed.member("entities") {
             for index in 0..<acked.arrayCount {
                 if let position = PortClient.position(of: acked.element(index), sent: sent) { results[position] = .acked }
@@ -85,17 +87,11 @@ public final class PortClient {
     /// Which sent entity a bulk result is about: its `index` must be one we sent and its
     /// `identifier` the one sent there. A result that doesn't match both acknowledges nothing (the
     /// entity stays pending with "Port gave no result"), so a confused or hostile answer can't
-    /// mark an entity as pushed. Only an entity sent with a search identifier (a query, which Port
-    /// resolves) is matched by index alone: there is no identifier to compare.
-    static func position(of result: JQValue, sent: [String?]) -> Int? {
+    /// mark an entity as pushed. (Every entity has a string identifier: mappings with search
+    /// identifiers are refused when the mapping is read.)
+    static func position(of result: JQValue, sent: [String]) -> Int? {
         guard let position = result.member("index").flatMap(PortClient.int), sent.indices.contains(position) else { return nil }
-        guard let expected = sent[position] else { return position }
-        return result.member("identifier")?.stringValue == expected ? position : nil
-    }
-
-    /// The string `identifier` of an entity body as sent (nil for a search identifier).
-    static func identifier(_ body: [UInt8]) -> String? {
-        (try? JQValue.parse(body))?.member("identifier")?.stringValue
+        return result.member("identifier")?.stringValue == sent[position] ? position : nil
     }
 
     /// `POST /v1/blueprints/{bp}/entities`: one upsert (the fallback when a bulk body is too large).

@@ -207,17 +207,17 @@ final class PortPusher {
 
     private static func sendUpserts(_ items: [PlannedUpsert], blueprint: String, client: PortClient, config: PortAppConfig) -> BatchResult {
         if let screened = PortPreflight.screen(items, send: { sendUpserts($0, blueprint: blueprint, client: client, config: config) }) { return screened }
-        let bodies = items.map { Array($0.body.utf8) }
+        let entities = items.map { (identifier: $0.key.identifier, body: Array($0.body.utf8)) }
         do {
-            let results = try client.upsertBulk(blueprint: blueprint, entities: bodies, merge: config.enableMergeEntity,
+            let results = try client.upsertBulk(blueprint: blueprint, entities: entities, merge: config.enableMergeEntity,
                                                 createMissingRelated: config.createMissingRelatedEntities)
             return BatchResult(outcomes: results.map(outcome))
         } catch PortError.http(413, _, _, _) {
             // Too large as a batch: Ocean's fallback, one entity at a time.
             var outcomes: [EntityPushResult] = []
-            for body in bodies {
+            for entity in entities {
                 do {
-                    outcomes.append(outcome(try client.upsertOne(blueprint: blueprint, entity: body, merge: config.enableMergeEntity,
+                    outcomes.append(outcome(try client.upsertOne(blueprint: blueprint, entity: entity.body, merge: config.enableMergeEntity,
                                                                  createMissingRelated: config.createMissingRelatedEntities)))
                 } catch {
                     outcomes.append(contentsOf: failedBatch(error, count: 1).outcomes)
