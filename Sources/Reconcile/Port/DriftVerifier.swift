@@ -112,7 +112,7 @@ public final class DriftVerifier {
             let push = try PortPusher(store: store, settings: settings, config: config, run: run)
                 .push(upserts: try Ledger(store: store).pendingCount(), deletes: [])
             report = try DriftVerifier.settle(report, store: store)
-            let failed = push.failed + push.rejected
+            let failed = push.notTaken
             let status: RunStatus
             if push.aborted != nil || (report.counts.checked == 0 && !report.errors.isEmpty) {
                 status = .failed
@@ -203,7 +203,7 @@ extension PushReport {
     /// The `port` object of `verify --json`.
     public var json: JSONValue {
         var object: [String: JSONValue] = [
-            "upserted": .number(Double(upserted)), "failed": .number(Double(failed + rejected)),
+            "upserted": .number(Double(upserted)), "failed": .number(Double(notTaken)),
             "requests": .number(Double(stats.requests + tokenFetches)),
         ]
         if let aborted { object["error"] = .string(aborted) }

@@ -39,6 +39,9 @@ public struct PushReport: Sendable {
     public var rejected = 0
     public var failed = 0
     public var stats = PortStats()
+    /// Entities Port did not take, rejected or failed alike: what run reports and
+    /// `verify --json` call "failed" (the one place that sum is made).
+    public var notTaken: Int { failed + rejected }
     public var tokenFetches = 0
     /// Port's reasons for rejections and failures, one group per distinct answer.
     public var problems = ProblemTally()
@@ -113,7 +116,7 @@ final class PortPusher {
             after = last.key
             try store.inTransaction { try ledger.markSending(upserts, run: run) }
             try send(PortPusher.upsertBatches(upserts), pool: pool, ledger: ledger, report: &report)
-            onProgress(report.upserted + report.rejected + report.failed, 0)
+            onProgress(report.upserted + report.notTaken, 0)
         }
         if report.stop == nil && !deletes.isEmpty {
             var batches: [Batch] = []

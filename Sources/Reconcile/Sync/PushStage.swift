@@ -36,7 +36,7 @@ struct PushStage {
         let pushed = try pusher.push(upserts: pending, deletes: plan.allowedDeletes) { [messages] done, _ in
             messages.send(.pushProgress(done: done))
         }
-        if pushed.upserted + pushed.rejected + pushed.failed > 0 { pending = try ledger.pendingCount() }
+        if pushed.upserted + pushed.notTaken > 0 { pending = try ledger.pendingCount() }
         for line in pushed.errors { messages.warn(line) }
         if let aborted = pushed.aborted {
             messages.fail("port: push stopped, \(ProblemTally.count(pending)) entities left pending for the next run: \(aborted)")
@@ -50,7 +50,7 @@ extension PortReport {
     mutating func record(_ push: PushStage.Result) {
         upserted = push.pushed.upserted
         deleted = push.pushed.deleted
-        failed = push.pushed.failed + push.pushed.rejected
+        failed = push.pushed.notTaken
         rejected = push.pushed.rejected
         requests = push.pushed.stats.requests + push.pushed.tokenFetches
         errors = push.pushed.errors
