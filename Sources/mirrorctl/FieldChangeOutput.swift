@@ -42,8 +42,6 @@ enum FieldChangeOutput {
 /// cut with `…`, so a table keeps one line per row.
 enum OneLine {
     static func cut(_ text: String, limit: Int) -> String {
-        let flat = TerminalText.escape(text)
-        guard flat.count > limit else { return flat }
-        return String(flat.prefix(max(0, limit - 1))) + "…"
+        TerminalText.shortened(TerminalText.escape(text), to: limit)
     }
 }

@@ -107,7 +107,7 @@ public final class MappingWatchdog: @unchecked Sendable {
             case .memory(let bytes):
                 what = "allocated more than \(bytes >> 20) MiB"
             }
-            let expression = s.expression.count > 200 ? String(s.expression.prefix(200)) + "…" : s.expression
+            let expression = TerminalText.shortened(s.expression, to: 200)
             return "mapping \(s.entity): resources[\(s.resourceIndex)] \(s.field): jq expression `\(expression)` \(what) for one entity"
         }
     }

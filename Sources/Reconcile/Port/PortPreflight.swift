@@ -13,10 +13,10 @@ enum PortPreflight {
     /// Why Port would refuse `upsert`, or nil.
     static func problem(_ upsert: PlannedUpsert) -> String? {
         if let problem = PortIdentifierRule.problem(upsert.key.identifier) {
-            return "identifier \"\(shortened(upsert.key.identifier))\" \(problem)"
+            return "identifier \"\(TerminalText.shortened(upsert.key.identifier))\" \(problem)"
         }
         if let problem = PortIdentifierRule.blueprintProblem(upsert.key.blueprint) {
-            return "blueprint \"\(shortened(upsert.key.blueprint))\" \(problem)"
+            return "blueprint \"\(TerminalText.shortened(upsert.key.blueprint))\" \(problem)"
         }
         let size = upsert.body.utf8.count
         if size > maxBodyBytes {
@@ -56,17 +56,12 @@ enum PortPreflight {
             }
             for target in targets {
                 if let reason = PortIdentifierRule.problem(target) {
-                    problem = "relations.\(key.stringValue ?? "?") target \"\(shortened(target))\" \(reason)"
+                    problem = "relations.\(key.stringValue ?? "?") target \"\(TerminalText.shortened(target))\" \(reason)"
                     return false
                 }
             }
             return true
         }
         return problem
-    }
-
-    /// At most 80 characters of `text`, for one-line messages.
-    static func shortened(_ text: String) -> String {
-        text.count > 80 ? String(text.prefix(77)) + "…" : text
     }
 }

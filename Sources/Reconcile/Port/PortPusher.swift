@@ -266,11 +266,11 @@ extension PushReport {
             if deleted { self.deleted += 1 } else { upserted += 1 }
         case .rejected(let refusal):
             rejected += 1
-            problems.add("port", cause: "rejected: \(refusal.status) \(refusal)", example: PortPreflight.shortened(key.description))
+            problems.add("port", cause: "rejected: \(refusal.status) \(refusal)", example: TerminalText.shortened(key.description))
         case .failed(let failure):
             failed += 1
             if quiet { return }
-            problems.add("port", cause: "failed: \(failure)", example: PortPreflight.shortened(key.description))
+            problems.add("port", cause: "failed: \(failure)", example: TerminalText.shortened(key.description))
         }
     }
 }

@@ -40,19 +40,14 @@ public struct SnapshotEntity: Sendable {
             case .missingField(let field): return "item has no string \(field)"
             case .unreadable(let reason): return "item could not be read: \(reason)"
             case .ambiguousRef(let field, let value, let character):
-                return "\(field) \"\(Self.shortened(value))\" contains \"\(character)\", which makes its entity ref ambiguous"
+                return "\(field) \"\(TerminalText.shortened(value))\" contains \"\(character)\", which makes its entity ref ambiguous"
             case .controlCharacter(let field, let value):
-                return "\(field) \"\(TerminalText.escape(Self.shortened(value)))\" contains a control character, which no entity ref may hold"
+                return "\(field) \"\(TerminalText.escape(TerminalText.shortened(value)))\" contains a control character, which no entity ref may hold"
             case .notAString(let field, let type):
                 return "\(field) is \(Self.withArticle(type)), not a string"
             case .tooLarge(let bytes, let limit):
                 return "entity is \(ByteCount.describe(bytes)), over the per-entity limit of \(ByteCount.describe(limit)) (--max-entity-size)"
             }
-        }
-
-        /// A field's value as a message quotes it: at most 80 characters.
-        private static func shortened(_ value: String) -> String {
-            value.count > 80 ? String(value.prefix(77)) + "…" : value
         }
 
         /// A JSON type name with its article: `an object`, `a number`.

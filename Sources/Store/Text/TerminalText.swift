@@ -24,6 +24,14 @@ public enum TerminalText {
         return text.split(separator: "\n", omittingEmptySubsequences: false).map { escape(String($0)) }.joined(separator: "\n")
     }
 
+    /// The one rule for shortening text in a one-line message or a table cell: over `limit`
+    /// characters, the first `limit - 1` and `…`, so the result is never longer than `limit`.
+    /// The default suits a value quoted inside a message (an identifier, a field's value).
+    public static func shortened(_ text: String, to limit: Int = 80) -> String {
+        guard text.count > limit else { return text }
+        return String(text.prefix(max(0, limit - 1))) + "…"
+    }
+
     /// C0, DEL and C1.
     public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
