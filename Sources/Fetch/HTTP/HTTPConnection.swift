@@ -171,7 +171,7 @@ public final class HTTPConnection {
             }
             if code == CURLE_OPERATION_TIMEDOUT {
                 throw TransportError(code: Int32(code.rawValue),
-                                     message: "\(String(cString: curl_easy_strerror(code))) (limits: \(Seconds.text(options.idleTimeout)) without a byte, \(Seconds.text(options.requestTimeout)) per request)",
+                                     message: "\(String(cString: curl_easy_strerror(code))) (limits: \(SecondsText.describe(options.idleTimeout)) without a byte, \(SecondsText.describe(options.requestTimeout)) per request)",
                                      url: url)
             }
             try check(code)
@@ -273,12 +273,5 @@ struct URLOrigin: Equatable {
         components.user = nil
         components.password = nil
         return components.string ?? String(url.prefix { $0 != "?" && $0 != "#" })
-    }
-}
-
-/// Seconds as messages show them: `30s`, `0.5s`.
-enum Seconds {
-    static func text(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? "\(Int(seconds))s" : String(format: "%.1fs", seconds)
     }
 }

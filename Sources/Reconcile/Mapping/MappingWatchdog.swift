@@ -103,7 +103,7 @@ public final class MappingWatchdog: @unchecked Sendable {
             let what: String
             switch limit {
             case .time(let seconds):
-                what = "ran longer than \(MappingWatchdog.format(seconds))s of CPU"
+                what = "ran longer than \(SecondsText.describe(seconds)) of CPU"
             case .memory(let bytes):
                 what = "allocated more than \(bytes >> 20) MiB"
             }
@@ -209,10 +209,5 @@ public final class MappingWatchdog: @unchecked Sendable {
         let fields = text.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-    }
-
-    /// `2` for 2.0, `0.5` for 0.5.
-    public static func format(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
     }
 }
