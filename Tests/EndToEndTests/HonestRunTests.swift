@@ -140,6 +140,23 @@ final class HonestRunTests: PortBackedCase {
 
     // MARK: Mapping
 
+    /// The refs of the fake Backstage's Component entities, as Port identifiers.
+    func componentRefs() -> Set<String> {
+        Set(backstage.allEntities.filter { $0["kind"] == "Component" }.compactMap { entity in
+            entity[path: ["metadata", "name"]]?.stringValue.map {
+                EntityRef(kind: "component", namespace: entity[path: ["metadata", "namespace"]]?.stringValue, name: $0).description
+            }
+        })
+    }
+
+    /// Components that relations in the catalog point at but that the catalog does not hold.
+    func danglingComponentTargets() -> Set<String> {
+        let targets = backstage.allEntities.flatMap { entity in
+            (entity["relations"]?.arrayValue ?? []).compactMap { $0["targetRef"]?.stringValue }
+        }
+        return Set(targets.filter { $0.hasPrefix("component:") }).subtracting(componentRefs())
+    }
+
     /// The built-in mapping with one expression replaced (the first occurrence: components).
     func mapping(replacing old: String, with new: String) throws -> String {
         let builtin = try String(contentsOf: EndToEndCase.repositoryRoot.appendingPathComponent("examples/mappings/builtin.yaml"), encoding: .utf8)
@@ -170,9 +187,15 @@ final class HonestRunTests: PortBackedCase {
         XCTAssertFalse(field["message"]?.stringValue?.isEmpty ?? true, "jq's own message: \(field)")
         XCTAssertEqual(lines(run).count, 1, run.stderr)
         XCTAssertTrue(run.stderr.contains("properties.type"), run.stderr)
-        // Ocean's values: the property is sent as null.
+        // Ocean's values: the property is sent as null. Port also holds an empty placeholder for
+        // each component a relation points at that the catalog lacks (the generator's dangling
+        // `dependsOn: component:…/legacy-…`; the built-in mapping sets createMissingRelatedEntities).
         let pushed = port.entities(blueprint: "component")
-        XCTAssertGreaterThanOrEqual(pushed.count, components, "every component still reaches Port")
+        let catalogRefs = componentRefs()
+        let placeholders = danglingComponentTargets()
+        XCTAssertEqual(Set(pushed.map(\.identifier)), catalogRefs.union(placeholders), "every component still reaches Port")
+        XCTAssertEqual(pushed.count, components + placeholders.count)
+        XCTAssertTrue(pushed.filter { placeholders.contains($0.identifier) }.allSatisfy { $0.properties.isEmpty })
         XCTAssertTrue(pushed.allSatisfy { $0.properties["type"] == nil || $0.properties["type"] == .null })
         let store = try MirrorStore(path: databasePath, readOnly: true)
         XCTAssertEqual(try store.db.row("SELECT count FROM v_mapping_errors WHERE run = 1 AND field = 'properties.type'")?.int(0), components)
@@ -208,7 +231,11 @@ final class HonestRunTests: PortBackedCase {
         // Per-entity detail is there for whoever asks (a changed mapping re-maps every entity).
         let other = try mapping(replacing: "query: 'true'", with: "query: '(.spec.type | tonumber) > 1'")
         let debug = try mirrorctl(["diff", "--log-level", "debug"], env: ["MIRROR_MAPPING": other])
-        XCTAssertGreaterThanOrEqual(debug.stderr.components(separatedBy: "selector.query").count - 1, components)
+        // One debug line per component, naming it (the grouped warning line says it once more).
+        let detail = lines(debug).filter { $0.hasPrefix("mirrorctl: debug: ") && $0.contains("selector.query") }
+        XCTAssertEqual(detail.count, components, debug.stderr)
+        let named = detail.map { $0.dropFirst("mirrorctl: debug: ".count).prefix { $0 != " " }.dropLast() }
+        XCTAssertEqual(Set(named.map(String.init)), componentRefs(), debug.stderr)
         try assertNextGoodRunConverges()
         XCTAssertNil(port.entity(blueprint: "component", identifier: victim.description))
     }
