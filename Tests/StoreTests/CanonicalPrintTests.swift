@@ -74,31 +74,64 @@ final class CanonicalPrintTests: XCTestCase {
         XCTAssertTrue(String(decoding: CanonicalJSON.bytes(of: value.reference), as: UTF8.self).hasPrefix("[[[["))
     }
 
-    /// A short value after a long one, or after one far larger than the first buffer, carries
-    /// nothing of the earlier one.
+    /// Values from empty to far past the printer's first buffer (4 KiB) and its doublings: a
+    /// top-level array of `size` generated members each, shuffled and sorted objects alike.
+    static func sizedTexts() -> [String] {
+        var texts = Texts(state: 7)
+        return [0, 1, 2, 5, 20, 60, 200, 700, 2_500].map { size in
+            "[" + (0..<size).map { member in texts.value(depth: 1, sorted: member % 2 == 0) }.joined(separator: ",") + "]"
+        } + [#"{"b":[1],"a":null}"#, "\"" + String(repeating: "x", count: 1_500_000) + "\""]
+    }
+
+    /// Whatever the order (growing, shrinking, alternating small and large), each value prints as
+    /// libjq prints it, with nothing of an earlier, longer value left at its end; and bytes already
+    /// returned stay as they were after later values are printed (they share no buffer).
     func testNothingCarriesOverBetweenValues() throws {
-        let long = try JQValue.parse("[" + (0..<2_000).map { "\"item-\($0)\"" }.joined(separator: ",") + "]")
-        let huge = try JQValue.parse("\"" + String(repeating: "x", count: 1_500_000) + "\"")
-        let short = try JQValue.parse(#"{"b":[1],"a":null}"#)
-        XCTAssertEqual(CanonicalJSON.bytes(of: long.reference), reference(long))
-        XCTAssertEqual(String(decoding: CanonicalJSON.bytes(of: short.reference), as: UTF8.self), #"{"a":null,"b":[1]}"#)
-        XCTAssertEqual(CanonicalJSON.bytes(of: huge.reference).count, 1_500_002)
-        XCTAssertEqual(String(decoding: CanonicalJSON.bytes(of: short.reference), as: UTF8.self), #"{"a":null,"b":[1]}"#)
+        let values = try CanonicalPrintTests.sizedTexts().map { try JQValue.parse($0) }
+        let expected = values.map(reference)
+        XCTAssertGreaterThan(expected.map(\.count).max() ?? 0, 1_000_000)
+        XCTAssertLessThan(expected.map(\.count).min() ?? 0, 8)
+        let ascending = Array(values.indices).sorted { expected[$0].count < expected[$1].count }
+        let alternating = zip(ascending, ascending.reversed()).flatMap { [$0, $1] }
+        var returned: [(index: Int, bytes: [UInt8])] = []
+        for index in ascending + ascending.reversed() + alternating {
+            let printed = CanonicalJSON.bytes(of: values[index].reference)
+            if printed != expected[index] {
+                XCTFail("value \(index) after \(returned.last.map { "value \($0.index)" } ?? "nothing"): \(printed.count) bytes, libjq \(expected[index].count): \(String(decoding: printed.prefix(120), as: UTF8.self))")
+            }
+            returned.append((index, printed))
+        }
+        XCTAssertTrue(returned.allSatisfy { $0.bytes == expected[$0.index] }, "bytes returned earlier changed later")
         XCTAssertEqual(try JQValue.parse("[]").canonicalBytes(), Array("[]".utf8))
     }
 
-    /// Threads print independently.
+    /// Threads print independently: eight threads print the values above at once, each starting at
+    /// a different one (so different sizes are printed at the same moment) and each parsing its own
+    /// copies (jv reference counts are not atomic), and every result equals the single-threaded one.
     func testThreadsPrintIndependently() throws {
+        let texts = CanonicalPrintTests.sizedTexts()
+        let expected = try texts.map { try JQValue.parse($0) }.map { CanonicalJSON.bytes(of: $0.reference) }
+        XCTAssertEqual(try texts.map { try reference(JQValue.parse($0)) }, expected, "single-threaded, as libjq prints")
         let failures = Failures()
-        DispatchQueue.concurrentPerform(iterations: 4) { thread in
-            for round in 0..<500 {
-                let text = #"{"t":\#(thread),"r":\#(round),"pad":"\#(String(repeating: "p", count: round % 97))"}"#
-                guard let value = try? JQValue.parse(text) else { return failures.add("parse \(text)") }
-                let expected = #"{"pad":"\#(String(repeating: "p", count: round % 97))","r":\#(round),"t":\#(thread)}"#
-                let printed = String(decoding: CanonicalJSON.bytes(of: value.reference), as: UTF8.self)
-                if printed != expected { failures.add("\(printed) != \(expected)") }
-            }
+        let threads = 8
+        let finished = DispatchGroup()
+        for thread in 0..<threads {
+            finished.enter()
+            Thread {
+                defer { finished.leave() }
+                for round in 0..<2 {
+                    for step in texts.indices {
+                        let index = (thread + step * (round + 1)) % texts.count
+                        guard let value = try? JQValue.parse(texts[index]) else { return failures.add("parse \(index)") }
+                        let printed = CanonicalJSON.bytes(of: value.reference)
+                        if printed != expected[index] {
+                            failures.add("thread \(thread) value \(index): \(printed.count) bytes, expected \(expected[index].count)")
+                        }
+                    }
+                }
+            }.start()
         }
+        XCTAssertEqual(finished.wait(timeout: .now() + 300), .success)
         XCTAssertEqual(failures.all, [])
     }
 }
