@@ -54,11 +54,15 @@ let package = Package(
         // The benchmark's tools (the fakes as processes, the walk floor, Ocean's estimate, map speed).
         .executableTarget(name: "mirrorctl-fakes", dependencies: ["FakeServers", "Store", "Fetch", "Reconcile"]),
 
+        // A raw loopback TCP client and HTTP response-head reader for tests that check the bytes
+        // on the wire; only test targets use it, it imports no product module.
+        .target(name: "LoopbackTestSupport", path: "Tests/LoopbackTestSupport"),
+
         .testTarget(name: "StoreTests", dependencies: ["Store", "CJQ"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "FakeServers", "CJQ"]),
         .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "FakeServers", "CJQ"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["FakeServers", "Store", "mirrorctl"]),
-        .testTarget(name: "FakeServersTests", dependencies: ["FakeServers"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FakeServers", "Store", "mirrorctl", "LoopbackTestSupport"]),
+        .testTarget(name: "FakeServersTests", dependencies: ["FakeServers", "LoopbackTestSupport"]),
         .testTarget(name: "FakePortTests", dependencies: ["FakeServers"]),
         .testTarget(name: "BenchTests", dependencies: ["mirrorctl-fakes", "FakeServers"]),
     ],

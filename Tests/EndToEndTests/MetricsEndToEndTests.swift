@@ -260,11 +260,9 @@ final class MetricsEndToEndTests: PortBackedCase {
         defer { if watcher.process.isRunning { _ = watcher.stop() } }
         // Eight clients connect and say nothing: they hold every connection slot.
         var idle = try (0..<8).map { _ in try LoopbackHTTP.connect(port: metricsPort) }
-        defer { for fd in idle { close(fd) } }
         Thread.sleep(forTimeInterval: 0.5)
         // A ninth is closed at once, unanswered, rather than queued behind them.
         let ninth = try LoopbackHTTP.connect(port: metricsPort, receiveTimeout: 3)
-        defer { close(ninth) }
         let started = Date()
         XCTAssertEqual(try LoopbackHTTP.readToEnd(ninth), [])
         XCTAssertLessThan(Date().timeIntervalSince(started), 2)
@@ -272,9 +270,8 @@ final class MetricsEndToEndTests: PortBackedCase {
         let timedOut = try LoopbackHTTP.parse(LoopbackHTTP.readToEnd(idle[0]))
         XCTAssertEqual(timedOut.status, 408)
         XCTAssertLessThan(Date().timeIntervalSince(started), 8)
-        for fd in idle.dropFirst() { XCTAssertEqual(try LoopbackHTTP.parse(LoopbackHTTP.readToEnd(fd)).status, 408) }
-        for fd in idle { close(fd) }
-        idle = []
+        for connection in idle.dropFirst() { XCTAssertEqual(try LoopbackHTTP.parse(LoopbackHTTP.readToEnd(connection)).status, 408) }
+        idle = []  // closes them
         Thread.sleep(forTimeInterval: 0.2)
         XCTAssertEqual(try LoopbackHTTP.get(port: metricsPort, "/healthz").status, 200)
         XCTAssertTrue(watcher.process.isRunning)

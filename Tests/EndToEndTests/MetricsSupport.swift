@@ -1,8 +1,6 @@
 import Foundation
+import LoopbackTestSupport
 import XCTest
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A Prometheus text exposition (format 0.0.4), parsed strictly enough to catch a malformed one:
 /// every sample belongs to a family announced by `# HELP` and `# TYPE` lines before it, label
@@ -114,72 +112,42 @@ enum LoopbackHTTP {
         let description: String
     }
 
-    /// A connected socket (the caller closes it).
-    static func connect(port: UInt16, receiveTimeout: Int = 10) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: errno \(errno)") }
-        var timeout = timeval(tv_sec: receiveTimeout, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            close(fd)
-            throw Failure(description: "connect to 127.0.0.1:\(port): errno \(errno)")
-        }
-        return fd
+    /// A connection (closed when released).
+    static func connect(port: UInt16, receiveTimeout: Int = 10) throws -> LoopbackConnection {
+        try LoopbackConnection(port: port, receiveTimeoutSeconds: receiveTimeout)
     }
 
     static func exchange(port: UInt16, _ request: String) throws -> Answer {
         try exchange(port: port, Array(request.utf8))
     }
 
+    /// Sends `request` (as much as the server reads: it may answer and stop reading before a
+    /// large request is all sent) and reads the answer.
     static func exchange(port: UInt16, _ request: [UInt8]) throws -> Answer {
-        let fd = try connect(port: port)
-        defer { close(fd) }
-        var offset = 0
-        while offset < request.count {
-            let sent = request[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            // The server may answer (and stop reading) before a large request is all sent.
-            guard sent > 0 else { break }
-            offset += sent
-        }
-        return try parse(readToEnd(fd))
+        let connection = try connect(port: port)
+        connection.send(request)
+        return try parse(readToEnd(connection))
     }
 
-    /// Everything the peer sends until it closes; throws on a receive timeout.
-    static func readToEnd(_ fd: Int32) throws -> [UInt8] {
+    /// Everything the peer sends until it closes (or resets); throws on a receive timeout.
+    static func readToEnd(_ connection: LoopbackConnection) throws -> [UInt8] {
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
-            let received = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if received == 0 { return bytes }
-            if received < 0 {
-                if errno == ECONNRESET { return bytes }
-                throw Failure(description: "recv: errno \(errno) after \(bytes.count) bytes")
+            switch connection.receive(upTo: 16 * 1024) {
+            case .data(let chunk): bytes += chunk
+            case .closed, .reset: return bytes
+            case .failed(let errno): throw Failure(description: "recv: errno \(errno) after \(bytes.count) bytes")
             }
-            bytes += chunk[..<received]
         }
     }
 
     static func parse(_ bytes: [UInt8]) throws -> Answer {
         let text = String(decoding: bytes, as: UTF8.self)
         guard let split = text.range(of: "\r\n\r\n") else { throw Failure(description: "no response head in \(text.prefix(200))") }
-        var lines = text[..<split.lowerBound].components(separatedBy: "\r\n")
-        let statusLine = lines.removeFirst().split(separator: " ")
-        guard statusLine.count >= 2, statusLine[0] == "HTTP/1.1", let status = Int(statusLine[1]) else {
+        guard let head = ResponseHead(text[..<split.lowerBound]) else {
             throw Failure(description: "bad status line in \(text.prefix(200))")
         }
-        var headers: [String: String] = [:]
-        for line in lines {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        return Answer(status: status, headers: headers, body: String(text[split.upperBound...]))
+        return Answer(status: head.status, headers: head.headers, body: String(text[split.upperBound...]))
     }
 
     static func get(port: UInt16, _ path: String, method: String = "GET") throws -> Answer {

@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import LoopbackTestSupport
 
 /// A blocking HTTP/1.1 client on one TCP connection, so tests see exactly what went over the wire:
 /// keep-alive, Content-Length, truncated bodies, closed connections.
@@ -29,40 +27,19 @@ final class RawHTTPClient {
         init(_ description: String) { self.description = description }
     }
 
-    private let fd: Int32
+    private let connection: LoopbackConnection
     private var buffer: [UInt8] = []
 
     init(port: UInt16, timeoutSeconds: Int = 20) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ClientError("socket failed") }
-        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard result == 0 else {
-            Glibc.close(fd)
-            throw ClientError("connect failed: errno \(errno)")
-        }
+        connection = try LoopbackConnection(port: port, receiveTimeoutSeconds: timeoutSeconds)
     }
-
-    deinit { Glibc.close(fd) }
 
     func send(_ text: String) throws {
         try send(Array(text.utf8))
     }
 
     func send(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard sent > 0 else { throw ClientError("send failed") }
-            offset += sent
-        }
+        guard connection.send(bytes) == bytes.count else { throw ClientError("send failed") }
     }
 
     /// Sends a request and reads its response.
@@ -80,15 +57,9 @@ final class RawHTTPClient {
     /// Reads one response (skipping `100 Continue`); throws when the connection closes before a head.
     func readResponse() throws -> Response {
         while true {
-            let head = try readHead()
-            var lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
-            let statusLine = lines.removeFirst().split(separator: " ")
-            guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw ClientError("bad status line") }
-            var headers: [String: String] = [:]
-            for line in lines where !line.isEmpty {
-                guard let colon = line.firstIndex(of: ":") else { continue }
-                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            }
+            let text = try readHead()
+            guard let head = ResponseHead(Substring(text)) else { throw ClientError("bad status line") }
+            let (status, headers) = (head.status, head.headers)
             if status == 100 { continue }
             let length = Int(headers["content-length"] ?? "0") ?? 0
             while buffer.count < length {
@@ -119,9 +90,10 @@ final class RawHTTPClient {
     /// True when the server closed (EOF) or reset the connection within the receive timeout.
     /// A connection still in the listen backlog when the listener closes gets a reset.
     func isClosedByPeer() -> Bool {
-        var byte: UInt8 = 0
-        let received = recv(fd, &byte, 1, 0)
-        return received == 0 || (received < 0 && errno == ECONNRESET)
+        switch connection.receive(upTo: 1) {
+        case .closed, .reset: return true
+        case .data, .failed: return false
+        }
     }
 
     private func headEnd() -> Int? {
@@ -134,10 +106,8 @@ final class RawHTTPClient {
     }
 
     private func fill() -> Bool {
-        var chunk = [UInt8](repeating: 0, count: 256 * 1024)
-        let received = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        guard received > 0 else { return false }
-        buffer.append(contentsOf: chunk[..<received])
+        guard case .data(let bytes) = connection.receive(upTo: 256 * 1024) else { return false }
+        buffer.append(contentsOf: bytes)
         return true
     }
 }
