@@ -159,7 +159,7 @@ public final class SyncEngine {
         let mapper: WalkMapper?
         do {
             mapper = try stage.begin(mirrorIsEmpty: index.count == 0)
-                ? WalkMapper(config: mapping.config, loaded: mapping.compiled, index: index, limit: options.mappingWorkers) : nil
+                ? WalkMapper(loaded: mapping.compiled, index: index, limit: options.mappingWorkers) : nil
         } catch {
             writer.rollback()
             throw error

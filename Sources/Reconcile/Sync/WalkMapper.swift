@@ -9,9 +9,13 @@ import Store
 /// takes ~60 ms, about as long as mapping 1,000 entities) and is kept for the run. The first is
 /// the one the run loaded (already compiled when the mapping was checked); another is made only
 /// while all are busy, up to one per core, and only for a page with enough changed entities to
-/// pay for its compile: a small page waits for a busy one instead.
+/// pay for its compile: a small page waits for a busy one instead. Another is a `copy()` of the
+/// loaded one: it shares the loaded mapping's plan (resources, program text) instead of building
+/// it again from the config, and compiles its own libjq state when it first maps.
 final class WalkMapper: @unchecked Sendable {
-    private let config: PortAppConfig
+    /// The run's compiled mapping, copied for each further worker (a copy shares only its
+    /// immutable plan; `copy()` reads nothing the lending thread changes).
+    private let loaded: CompiledMapping
     private let index: MirrorIndex
     private let limit: Int
     private let condition = NSCondition()
@@ -24,8 +28,8 @@ final class WalkMapper: @unchecked Sendable {
     /// - Parameters:
     ///   - loaded: the run's compiled mapping, lent first (it must not be used elsewhere meanwhile).
     ///   - limit: compiled mappings at most (one per core).
-    init(config: PortAppConfig, loaded: CompiledMapping, index: MirrorIndex, limit: Int) {
-        self.config = config
+    init(loaded: CompiledMapping, index: MirrorIndex, limit: Int) {
+        self.loaded = loaded
         self.index = index
         self.limit = max(1, limit)
         idle = [loaded]
@@ -34,33 +38,28 @@ final class WalkMapper: @unchecked Sendable {
 
     /// Whether the mirror holds `entity` with other content (or not at all): only then does the
     /// run map it. The writer's classification is final; this is the walk's early reading of it.
-    func changes(_ entity: SnapshotEntity) -> Bool {
-        guard let position = index.position(of: entity.ref.description) else { return true }
+    func changes(_ entity: SnapshotEntity, ref: String) -> Bool {
+        guard let position = index.position(of: ref) else { return true }
         return index.hash(at: position) != entity.hash
     }
 
-    /// Maps the changed entities of one page (stored forms owned by the calling thread); nil for
-    /// the unchanged ones.
+    /// Maps the changed entities of one page (stored forms owned by the calling thread, handed
+    /// over: each is the mapping's input, made in place); nil for the unchanged ones.
     func map(_ entities: [(entity: SnapshotEntity, stored: JQValue)]) -> [MappedSource?] {
-        let changed = entities.map { changes($0.entity) }
+        let refs = entities.map(\.entity.ref.description)
+        let changed = zip(entities, refs).map { changes($0.entity, ref: $1) }
         let count = changed.filter { $0 }.count
         guard count > 0 else { return entities.map { _ in nil } }
-        let mapping: CompiledMapping
-        do {
-            mapping = try borrow(forEntities: count)
-        } catch {
-            return zip(entities, changed).map { item, changed in
-                changed ? MappedSource(ref: item.entity.ref.description, faults: [.wholeMapping("cannot compile the mapping: \(error)")]) : nil
-            }
-        }
+        let mapping = borrow(forEntities: count)
         defer { giveBack(mapping) }
-        return zip(entities, changed).map { item, changed in
-            guard changed else { return nil }
-            return MappingStage.mapOne(ref: item.entity.ref.description, parsedRef: item.entity.ref, entity: item.stored, mapping: mapping)
+        return entities.indices.map { item in
+            guard changed[item] else { return nil }
+            let entity = entities[item]
+            return MappingStage.mapOne(ref: refs[item], parsedRef: entity.entity.ref, entity: entity.stored, mapping: mapping)
         }
     }
 
-    private func borrow(forEntities count: Int) throws -> CompiledMapping {
+    private func borrow(forEntities count: Int) -> CompiledMapping {
         condition.lock()
         while idle.isEmpty && (made >= limit || count < WalkMapper.entitiesPerCompile) { condition.wait() }
         if let mapping = idle.popLast() {
@@ -69,15 +68,7 @@ final class WalkMapper: @unchecked Sendable {
         }
         made += 1
         condition.unlock()
-        do {
-            return try CompiledMapping(config)
-        } catch {
-            condition.lock()
-            made -= 1
-            condition.broadcast()
-            condition.unlock()
-            throw error
-        }
+        return loaded.copy()
     }
 
     private func giveBack(_ mapping: CompiledMapping) {
