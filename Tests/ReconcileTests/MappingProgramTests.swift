@@ -311,6 +311,32 @@ final class MappingProgramTests: XCTestCase {
         XCTAssertEqual(copy.map(entity, ref: ref).compactMap(\.entity), expected)
     }
 
+    /// A walk hands its own parse to the mapping (`prepare(taking:)` edits it in place): the input
+    /// must be the one a borrowed entity gives, members in the same order (`keys_unsorted` and
+    /// `tojson` show it), also for a missing or non-object `metadata`; and a value someone else
+    /// still holds must be left as it was.
+    func testAHandedOverEntityGivesTheSameInputAsABorrowedOne() throws {
+        var entities: [JSONValue] = []
+        for entity in try Support.fixture() { entities += mutations(of: entity) }
+        entities += extraInputs
+        entities.append(["kind": "Component", "spec": ["a": 1]])
+        for entity in entities {
+            let borrowed = JQValue(entity)
+            let text = try XCTUnwrap(borrowed.reference.compactText)
+            guard let expected = OceanInput.prepare(borrowed.reference, ref: ref) else { throw NotAnObject(entity: entity) }
+            XCTAssertEqual(borrowed.reference.compactText, text, "a borrowed entity is not changed")
+            // Parsed from its text: the parse is the only holder, as a walk's is.
+            let own = try JQValue.parse(text)
+            guard let handedOver = OceanInput.prepare(taking: own.take(), ref: ref) else { throw NotAnObject(entity: entity) }
+            XCTAssertEqual(handedOver.compactText, expected.compactText)
+            XCTAssertEqual(own.kind, JV_KIND_NULL, "a value handed over is no longer held")
+            let shared = try JQValue.parse(text)
+            guard let fromShared = OceanInput.prepare(taking: shared.reference.copy(), ref: ref) else { throw NotAnObject(entity: entity) }
+            XCTAssertEqual(fromShared.compactText, expected.compactText)
+            XCTAssertEqual(shared.reference.compactText, text, "another holder's value is not changed")
+        }
+    }
+
     /// jv ↔ JSONValue keeps every value and byte, so what the mapping reads back equals what it sent.
     func testJSONConversionKeepsEveryByte() throws {
         let samples: [JSONValue] = [

@@ -80,9 +80,15 @@ public final class CompiledMapping {
 
     /// `map` for a borrowed entity value.
     public func map(_ entity: borrowing JQReference, ref: EntityRef) -> [MappingResult] {
+        map(taking: entity.copy(), ref: ref)
+    }
+
+    /// `map` for an entity the caller no longer needs (its last use): the input is then made from
+    /// it in place instead of from a copy (`OceanInput.prepare(taking:ref:)`).
+    public func map(taking entity: consuming JQReference, ref: EntityRef) -> [MappingResult] {
         let indices = resourceIndices(forKind: ref.kind)
         guard !indices.isEmpty else { return [] }
-        guard let input = OceanInput.prepare(entity, ref: ref) else {
+        guard let input = OceanInput.prepare(taking: entity, ref: ref) else {
             return indices.map { plan.resources[$0].failed("the entity is not a JSON object") }
         }
         guard let program = compiledProgram() else {

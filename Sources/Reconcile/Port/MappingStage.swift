@@ -187,10 +187,11 @@ final class MappingStage {
     }
 
     /// One parsed source entity (in stored form, owned by the calling thread) through every
-    /// resource of the mapping.
+    /// resource of the mapping. This is the entity's last use: `entity` holds null afterwards
+    /// (the mapping input is made from it in place).
     static func mapOne(ref: String, parsedRef: EntityRef, entity: JQValue, mapping: CompiledMapping) -> MappedSource {
         var result = MappedSource(ref: ref)
-        for outcome in mapping.map(entity, ref: parsedRef) {
+        for outcome in mapping.map(taking: entity.take(), ref: parsedRef) {
             for warning in outcome.warnings {
                 if case .error(let message) = warning.problem {
                     result.faults.append(MappingFault(resource: warning.resourceIndex, field: warning.field,

@@ -42,6 +42,15 @@ public final class JQValue {
 
     public var kind: jv_kind { reference.kind }
 
+    /// Hands the held reference over, without a count change, and holds null from then on: for
+    /// a value's last use by a consumer that may edit it in place (libjq edits a value in place
+    /// only while it has one reference).
+    public func take() -> JQReference {
+        let taken = JQReference(adopting: reference.raw)
+        reference.raw = jv_null()
+        return taken
+    }
+
     /// The member `key` of an object (nil when absent or not an object).
     public func member(_ key: String) -> JQValue? {
         let value = reference.member(key)
