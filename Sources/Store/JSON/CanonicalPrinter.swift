@@ -85,37 +85,59 @@ struct CanonicalPrinter {
     }
 
     private mutating func printObject(_ object: borrowing JQReference, depth: Int) {
-        // Members in insertion order, sorted only when they aren't already (bodies stored
-        // canonical and mapped bodies are assembled in key order).
+        // Members are printed in insertion order while their keys are seen to be in canonical
+        // order, which they nearly always are (bodies stored canonical, pages of a server that
+        // sorts, mapped bodies assembled in key order): one pass, nothing collected. A key out of
+        // order takes back what was printed of this object and prints it sorted instead.
+        let start = count
+        append(UInt8(ascii: "{"))
+        // The previous key's bytes: they belong to the object, which outlives this loop unchanged.
+        var previous: UnsafeBufferPointer<UInt8>?
+        var inOrder = true
+        object.forEachMember { key, value in
+            let keyInOrder = key.withStringBytes { bytes -> Bool in
+                let bytes = bytes ?? UnsafeBufferPointer(start: nil, count: 0)
+                if let previous, JQReferenceList.keyOrder(previous, bytes) >= 0 { return false }
+                if previous != nil { append(UInt8(ascii: ",")) }
+                previous = bytes
+                printString(bytes)
+                return true
+            }
+            guard keyInOrder else {
+                inOrder = false
+                return false
+            }
+            append(UInt8(ascii: ":"))
+            print(value, depth: depth + 1)
+            return true
+        }
+        if inOrder { return append(UInt8(ascii: "}")) }
+        count = start
+        printSortedObject(object, depth: depth)
+    }
+
+    /// An object whose members were not inserted in key order: its members sorted first.
+    private mutating func printSortedObject(_ object: borrowing JQReference, depth: Int) {
         let members = object.members()  // key of member i at 2i, its value at 2i + 1
         let count = members.count / 2
-        var sorted = true
-        var index = 1
-        while sorted, index < count {
-            sorted = members.keyOrder(2 * index - 2, 2 * index) < 0
-            index += 1
-        }
+        let order = (0..<count).sorted { members.keyOrder(2 * $0, 2 * $1) < 0 }
         append(UInt8(ascii: "{"))
-        if sorted {
-            for member in 0..<count { printMember(members, member, first: member == 0, depth: depth) }
-        } else {
-            let order = (0..<count).sorted { members.keyOrder(2 * $0, 2 * $1) < 0 }
-            for (position, member) in order.enumerated() { printMember(members, member, first: position == 0, depth: depth) }
+        for (position, member) in order.enumerated() {
+            if position > 0 { append(UInt8(ascii: ",")) }
+            members.withElement(2 * member) { printString($0) }
+            append(UInt8(ascii: ":"))
+            members.withElement(2 * member + 1) { print($0, depth: depth + 1) }
         }
         append(UInt8(ascii: "}"))
     }
 
-    private mutating func printMember(_ members: borrowing JQReferenceList, _ member: Int, first: Bool, depth: Int) {
-        if !first { append(UInt8(ascii: ",")) }
-        members.withElement(2 * member) { printString($0) }
-        append(UInt8(ascii: ":"))
-        members.withElement(2 * member + 1) { print($0, depth: depth + 1) }
+    private mutating func printString(_ string: borrowing JQReference) {
+        string.withStringBytes { bytes in printString(bytes ?? UnsafeBufferPointer(start: nil, count: 0)) }
     }
 
-    private mutating func printString(_ string: borrowing JQReference) {
+    private mutating func printString(_ bytes: UnsafeBufferPointer<UInt8>) {
         append(UInt8(ascii: "\""))
-        string.withStringBytes { bytes in
-            guard let bytes, let start = bytes.baseAddress, !bytes.isEmpty else { return }
+        if let start = bytes.baseAddress, !bytes.isEmpty {
             // Copy runs of plain bytes at once; escape the rest one by one.
             var runStart = 0
             for index in 0..<bytes.count {

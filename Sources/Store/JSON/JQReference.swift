@@ -246,10 +246,14 @@ import Glibc
 
     // MARK: Raw values, inside Store only
 
+    /// The string's UTF-8 read in place (`withUTF8` copies only a string that is not stored
+    /// contiguously): mapped bodies set a member per field, and a copied C string per key was one
+    /// heap allocation each.
     @usableFromInline static func makeString(_ text: String) -> jv {
-        text.utf8CString.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return jv_string("") }
-            return jv_string_sized(base, Int32(buffer.count - 1))
+        var text = text
+        return text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return jv_string("") }
+            return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { jv_string_sized($0, Int32(bytes.count)) }
         }
     }
 
@@ -300,8 +304,22 @@ public struct JQReferenceList: ~Copyable {
         let lengthA = Int(jv_string_length_bytes(jv_copy(a)))
         let lengthB = Int(jv_string_length_bytes(jv_copy(b)))
         guard let bytesA = jv_string_value(a), let bytesB = jv_string_value(b) else { return 0 }
-        let order = Int(memcmp(bytesA, bytesB, min(lengthA, lengthB)))
-        return order != 0 ? order : lengthA - lengthB
+        return bytesA.withMemoryRebound(to: UInt8.self, capacity: max(lengthA, 1)) { a in
+            bytesB.withMemoryRebound(to: UInt8.self, capacity: max(lengthB, 1)) { b in
+                JQReferenceList.keyOrder(UnsafeBufferPointer(start: a, count: lengthA), UnsafeBufferPointer(start: b, count: lengthB))
+            }
+        }
+    }
+
+    /// The `jv_keys` order of two keys' UTF-8 bytes (the one place of that rule): bytewise, then
+    /// the shorter first (negative, zero or positive).
+    public static func keyOrder(_ first: UnsafeBufferPointer<UInt8>, _ second: UnsafeBufferPointer<UInt8>) -> Int {
+        let common = min(first.count, second.count)
+        if common > 0, let a = first.baseAddress, let b = second.baseAddress {
+            let order = Int(memcmp(a, b, common))
+            if order != 0 { return order }
+        }
+        return first.count - second.count
     }
 
     /// Runs `body` on element `index`, borrowed: no count changes.
