@@ -233,7 +233,8 @@ final class MappingStage {
             for fault in source.faults {
                 onDetail("\(source.ref): \(fault.resource < 0 ? "mapping" : "resources[\(fault.resource)] \(fault.field)"): \(fault.message)")
             }
-            try store.replaceMappingFaults(ref: source.ref, with: source.faults)
+            // A fresh source has no recorded faults (a full re-map starts from none): nothing to replace.
+            if !fresh || !source.faults.isEmpty { try store.replaceMappingFaults(ref: source.ref, with: source.faults) }
             // Keep what the entity mapped to before when its selector can't be evaluated now.
             if source.faults.contains(where: \.blocksEntity) { continue }
             for collision in try desired.replace(sourceRef: source.ref, with: source.entities, run: run, fresh: fresh) {

@@ -90,10 +90,11 @@ public struct DesiredState {
                 try db.run("UPDATE desired SET source_ref = ?, hash = ?, run_id = ? WHERE blueprint = ? AND identifier = ?",
                            [.text(sourceRef), .text(entity.hash.hex), .int(run)] + key)
             }
-            if !entity.targets.isEmpty {
-                // One statement for all of an entity's relation targets.
-                try db.run("INSERT OR IGNORE INTO desired_targets (blueprint, identifier, target) SELECT ?, ?, value FROM json_each(?)",
-                           key + [.text(CanonicalJSON.string(.array(entity.targets.map(JSONValue.string))))])
+            // One prepared insert per relation target: cheaper than building a JSON array of them
+            // (through libjq) for SQLite to parse again with json_each.
+            for target in entity.targets {
+                try db.run("INSERT OR IGNORE INTO desired_targets (blueprint, identifier, target) VALUES (?, ?, ?)",
+                           key + [.text(target)])
             }
         }
         return collisions
