@@ -54,6 +54,44 @@ final class MirrorStoreTests: XCTestCase {
         XCTAssertEqual(try store.db.row("PRAGMA journal_mode")?.string(0), "wal")
     }
 
+    /// Every index of the schema, as `sqlite_master` holds it.
+    func indexes(_ store: MirrorStore) throws -> [String] {
+        try store.db.rows("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
+            .map { "\($0.string("name") ?? ""): \($0.string("sql") ?? "")" }
+    }
+
+    /// A first sync sets the secondary indexes of the tables it fills aside during its walk and
+    /// rebuilds them: after a commit, and after a rollback, the schema is the migrations' own.
+    func testFirstSyncRebuildsTheIndexesItSetAside() throws {
+        let store = try MirrorStore(path: path)
+        let schema = try indexes(store)
+        XCTAssertTrue(schema.contains { $0.hasPrefix("desired_targets_target: CREATE INDEX") })
+
+        let abandoned = try SnapshotWriter(store: store, command: "sync", source: "test", kinds: ["component"],
+                                           startedAt: Timestamp.now(), index: try store.loadIndex())
+        try abandoned.record(try entity("a"))
+        XCTAssertFalse(try indexes(store).contains { $0.hasPrefix("entities_kind:") }, "set aside during the walk")
+        abandoned.rollback()
+        XCTAssertEqual(try indexes(store), schema)
+
+        let writer = try SnapshotWriter(store: store, command: "sync", source: "test", kinds: ["component"],
+                                        startedAt: Timestamp.now(), index: try store.loadIndex())
+        try writer.record(try entity("a"))
+        try writer.record(try entity("b"))
+        try writer.finishWalk()
+        XCTAssertEqual(try indexes(store), schema)
+        XCTAssertEqual(try writer.changes().map(\.ref), ["component:default/a", "component:default/b"])
+        try writer.commit(RunOutcome(status: .succeeded, reasons: []), error: nil)
+        XCTAssertEqual(try indexes(store), schema)
+        XCTAssertEqual(try store.db.integrityCheck(), "ok")
+
+        // A later run (the mirror is no longer empty) keeps every index throughout.
+        let second = try SnapshotWriter(store: store, command: "sync", source: "test", kinds: ["component"],
+                                        startedAt: Timestamp.now(), index: try store.loadIndex())
+        XCTAssertEqual(try indexes(store), schema)
+        second.rollback()
+    }
+
     func testFirstSyncCreatesSecondIsUnchangedThenUpdateDeleteCreate() throws {
         let store = try MirrorStore(path: path)
         let first = try sync(store, [try entity("a"), try entity("b"), try entity("c")])

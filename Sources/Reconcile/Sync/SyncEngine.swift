@@ -170,6 +170,7 @@ public final class SyncEngine {
         do {
             let walk = try WalkStage(writer: writer, mapping: stage, messages: messages)
                 .run(walker, plans: try plans(options, index: index), kinds: options.kinds)
+            try writer.finishWalk()
             clock.lap("walk")
             let summary = try map(stage, unmapped: walk.unmapped, run: writer.runID, messages: messages)
             clock.lap("map")

@@ -6,6 +6,12 @@ public final class SnapshotWriter {
     private let transaction: Transaction
     public let runID: Int
     public private(set) var differ: SnapshotDiffer
+    /// A first sync (empty mirror) fills the mirror's and the desired state's tables from nothing:
+    /// their secondary indexes are rebuilt once after the walk (`finishWalk`) instead of being
+    /// updated row by row in random order. Nil once rebuilt, and for any other run.
+    private var deferredIndexes: DeferredIndexes?
+    /// The tables a first sync fills row by row.
+    static let bulkLoadedTables = ["entities", "changes", "desired", "desired_targets"]
 
     /// Begins the run's IMMEDIATE transaction and inserts its `running` row.
     public init(store: MirrorStore, command: String, source: String, kinds: [String], startedAt: String,
@@ -19,6 +25,7 @@ public final class SnapshotWriter {
                 """, [.text(command), .text(startedAt), .text(source),
                       .text(RunRecord.encode(kinds: kinds))])
             runID = Int(db.lastInsertRowID)
+            if index.count == 0 { deferredIndexes = try DeferredIndexes(db, tables: SnapshotWriter.bulkLoadedTables) }
         } catch {
             transaction.rollback()
             throw error
@@ -96,6 +103,13 @@ public final class SnapshotWriter {
         return deletions
     }
 
+    /// Ends the walk's bulk writes: rebuilds the indexes a first sync set aside, so what runs
+    /// after the walk (mapping, plan, `changes`) reads indexed tables. `commit` does it too.
+    public func finishWalk() throws(DatabaseError) {
+        try deferredIndexes?.rebuild(db)
+        deferredIndexes = nil
+    }
+
     /// This run's change events so far, by ref (what `diff` lists).
     public func changes() throws(DatabaseError) -> [EntityChange] {
         try db.rows("SELECT ref, kind, change, old_hash, new_hash FROM changes WHERE run_id = ? ORDER BY ref",
@@ -109,6 +123,7 @@ public final class SnapshotWriter {
 
     /// Writes the run's outcome and commits everything at once.
     public func commit(_ outcome: RunOutcome, error: String?) throws(DatabaseError) {
+        try finishWalk()
         let counts = differ.counts
         try db.run("""
             UPDATE runs SET finished_at = ?, status = ?, reasons = ?, fetched = ?, created = ?, updated = ?, deleted = ?,
