@@ -44,6 +44,13 @@ public struct EntityRef: Hashable, Sendable, Comparable, CustomStringConvertible
         self.init(kind: kind, namespace: entity[path: ["metadata", "namespace"]]?.stringValue, name: name)
     }
 
+    /// A ref as the mirror stores it (the `description` of one): Store's readers decode the refs of
+    /// their rows with it, so no stage above Store re-parses a ref it did not take from a user.
+    /// Nil for a damaged row.
+    init?(stored text: String) {
+        self.init(parsing: text)
+    }
+
     public var description: String { "\(kind):\(namespace)/\(name)" }
 
     /// Why `value` can't be a kind, namespace or name: a NUL or other control character (C0,

@@ -20,7 +20,7 @@ final class RetentionTests: TemporaryDirectoryCase {
     func component(_ name: String, _ version: Int) -> SnapshotEntity {
         let body = #"{"kind":"Component","metadata":{"name":"\#(name)","namespace":"default"},"v":\#(version)}"#
         return SnapshotEntity(ref: EntityRef(kind: "component", namespace: "default", name: name), uid: "uid-\(name)",
-                              etag: "e\(version)", canonical: Array(body.utf8))
+                              etag: "e\(version)", body: CanonicalBody(Array(body.utf8)))
     }
 
     /// One committed run that saw exactly `entities` (a complete walk: the rest is deleted), or

@@ -55,6 +55,11 @@ final class MappingStage {
     /// Whether every entity is re-mapped this run (a new mapping, or a first sync; decided by `begin`).
     private var remapAll = false
 
+    /// A stored source to map: its ref and current body.
+    typealias Source = (ref: EntityRef, body: CanonicalBody)
+    /// Workers that map jobs of sources, each with its own compiled mapping.
+    typealias Pool = WorkerPool<CompiledMapping, ArraySlice<Source>, [MappedSource]>
+
     /// Rows read and mapped per round; bounds memory whatever the catalog size.
     static let chunk = 2_000
     static let job = 100
@@ -87,8 +92,8 @@ final class MappingStage {
     }
 
     /// What a source that no longer exists mapped to, and its faults, are forgotten.
-    private func forget(sourceRef ref: String) throws {
-        try desired.remove(sourceRef: ref)
+    private func forget(sourceRef ref: EntityRef) throws {
+        try desired.remove(sourceRef: ref.description)
         try store.replaceMappingFaults(ref: ref, with: [])
     }
 
@@ -100,10 +105,10 @@ final class MappingStage {
 
     /// Completes the desired state after the walk (and `begin`, which decided what is left to map).
     /// - Parameter unmapped: refs the run created or updated that the walk did not map.
-    func finish(unmapped: Set<String>, onDetail: (String) -> Void) throws -> MappingSummary {
+    func finish(unmapped: Set<EntityRef>, onDetail: (String) -> Void) throws -> MappingSummary {
         if mapsOnWalk {
             for ref in try sources.deletedRefs(in: run) { try forget(sourceRef: ref) }
-            var rows: [(String, String)] = []
+            var rows: [Source] = []
             for ref in unmapped.sorted() {
                 if let body = try sources.body(of: ref) { rows.append((ref, body)) } else { try forget(sourceRef: ref) }
             }
@@ -124,7 +129,7 @@ final class MappingStage {
     /// mapping ~1,500 entities on one thread; fewer sources than that don't pay for a thread. The
     /// first worker takes the run's loaded mapping, compiled already (the walk is over: nothing
     /// else uses it).
-    private func makePool(sources: Int) -> WorkerPool<CompiledMapping, ArraySlice<(String, String)>, [MappedSource]> {
+    private func makePool(sources: Int) -> Pool {
         let config = mapping.config
         let loaded = LoanedMapping(mapping.compiled)
         return WorkerPool(count: min(workers, max(1, sources / MappingStage.sourcesPerExtraWorker))) {
@@ -142,8 +147,8 @@ final class MappingStage {
         // Keyset chunks: no statement stays open while the desired tables are written, and only a
         // chunk or two of bodies is in memory whatever the catalog size. While the workers map one
         // chunk, this thread reads the next and stores the one before.
-        var after = ""
-        func nextChunk() throws -> [(String, String)]? {
+        var after: EntityRef?
+        func nextChunk() throws -> [Source]? {
             // Changed sources of this run come with their current body, or none when deleted.
             let rows = try sources.chunk(scope, after: after, limit: MappingStage.chunk)
             guard let last = rows.last else { return nil }
@@ -153,7 +158,7 @@ final class MappingStage {
         }
         var inFlight = try nextChunk().map { start($0, pool: pool) }
         while let current = inFlight {
-            let next: [(String, String)]?
+            let next: [Source]?
             do {
                 next = try nextChunk()
             } catch {
@@ -167,31 +172,29 @@ final class MappingStage {
     }
 
     /// Starts mapping rows on the pool's threads (outputs in row order, per job).
-    private func start(_ rows: [(String, String)],
-                       pool: WorkerPool<CompiledMapping, ArraySlice<(String, String)>, [MappedSource]>)
-        -> WorkerPool<CompiledMapping, ArraySlice<(String, String)>, [MappedSource]>.Batch {
+    private func start(_ rows: [Source], pool: Pool) -> Pool.Batch {
         let jobs = stride(from: 0, to: rows.count, by: MappingStage.job).map { rows[$0..<min($0 + MappingStage.job, rows.count)] }
         return pool.start(jobs, body: { mapping, slice in
-            slice.map { MappingStage.mapOne(ref: $0.0, body: $0.1, mapping: mapping) }
+            slice.map { MappingStage.mapOne(ref: $0.ref, body: $0.body, mapping: mapping) }
         }, failure: { slice, error in
-            slice.map { MappedSource(ref: $0.0, faults: [.wholeMapping("cannot compile the mapping: \(error)")]) }
+            slice.map { MappedSource(ref: $0.ref, faults: [.wholeMapping("cannot compile the mapping: \(error)")]) }
         })
     }
 
     /// One stored source entity through every resource of the mapping (runs on a worker thread).
-    static func mapOne(ref: String, body: String, mapping: CompiledMapping) -> MappedSource {
-        guard let parsedRef = EntityRef(parsing: ref), let entity = try? JQValue.parse(body) else {
+    static func mapOne(ref: EntityRef, body: CanonicalBody, mapping: CompiledMapping) -> MappedSource {
+        guard let entity = try? JQValue.parse(body.bytes) else {
             return MappedSource(ref: ref, faults: [.wholeMapping("stored body is not valid JSON")])
         }
-        return mapOne(ref: ref, parsedRef: parsedRef, entity: entity, mapping: mapping)
+        return mapOne(ref: ref, entity: entity, mapping: mapping)
     }
 
     /// One parsed source entity (in stored form, owned by the calling thread) through every
     /// resource of the mapping. This is the entity's last use: `entity` holds null afterwards
     /// (the mapping input is made from it in place).
-    static func mapOne(ref: String, parsedRef: EntityRef, entity: JQValue, mapping: CompiledMapping) -> MappedSource {
+    static func mapOne(ref: EntityRef, entity: JQValue, mapping: CompiledMapping) -> MappedSource {
         var result = MappedSource(ref: ref)
-        for outcome in mapping.map(taking: entity.take(), ref: parsedRef) {
+        for outcome in mapping.map(taking: entity.take(), ref: ref) {
             for warning in outcome.warnings {
                 if case .error(let message) = warning.problem {
                     result.faults.append(MappingFault(resource: warning.resourceIndex, field: warning.field,
@@ -203,7 +206,7 @@ final class MappingStage {
             switch outcome.outcome {
             case .entity(let portEntity):
                 result.entities.append(DesiredEntity(blueprint: portEntity.blueprint, identifier: portEntity.identifier,
-                                                     sourceRef: ref, canonical: portEntity.canonical, hash: portEntity.hash,
+                                                     sourceRef: ref.description, canonical: portEntity.canonical, hash: portEntity.hash,
                                                      targets: portEntity.relationTargets.map(\.identifier)))
             case .filtered:
                 result.filtered += 1
@@ -228,7 +231,7 @@ final class MappingStage {
             for warning in source.warnings where summary.sampleWarnings.count < 20 { summary.sampleWarnings.append(warning) }
             for drop in source.dropped {
                 onDetail("\(source.ref): \(drop)")
-                summary.notices.add("mapping", cause: drop, example: source.ref)
+                summary.notices.add("mapping", cause: drop, example: source.ref.description)
             }
             for fault in source.faults {
                 onDetail("\(source.ref): \(fault.resource < 0 ? "mapping" : "resources[\(fault.resource)] \(fault.field)"): \(fault.message)")
@@ -237,7 +240,7 @@ final class MappingStage {
             if !fresh || !source.faults.isEmpty { try store.replaceMappingFaults(ref: source.ref, with: source.faults) }
             // Keep what the entity mapped to before when its selector can't be evaluated now.
             if source.faults.contains(where: \.blocksEntity) { continue }
-            for collision in try desired.replace(sourceRef: source.ref, with: source.entities, run: run, fresh: fresh) {
+            for collision in try desired.replace(sourceRef: source.ref.description, with: source.entities, run: run, fresh: fresh) {
                 onDetail("\(source.ref) maps to \(collision), which another entity also maps to: the later one wins")
                 summary.notices.add("mapping", cause: "maps to a Port entity another entity also maps to (the later one wins)",
                                     example: "\(source.ref) → \(collision)")
@@ -248,14 +251,14 @@ final class MappingStage {
 
 /// What one source entity mapped to (built on a worker thread, stored by the caller).
 struct MappedSource: Sendable {
-    let ref: String
+    let ref: EntityRef
     var entities: [DesiredEntity] = []
     var filtered = 0
     var dropped: [String] = []
     var faults: [MappingFault] = []
     var warnings: [String] = []
 
-    init(ref: String, faults: [MappingFault] = []) {
+    init(ref: EntityRef, faults: [MappingFault] = []) {
         self.ref = ref
         self.faults = faults
     }

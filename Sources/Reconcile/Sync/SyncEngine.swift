@@ -99,7 +99,7 @@ public struct SyncReport: Sendable {
     /// Created, updated and deleted entities (unchanged ones are only counted).
     public var changes: [EntityChange]
     /// What changed in each of `changes`, by ref (dry runs only: `diff` shows it).
-    public var fieldChanges: [String: [FieldChange]] = [:]
+    public var fieldChanges: [EntityRef: [FieldChange]] = [:]
     public var mapping: MappingSummary
     public var port: PortReport
     /// What the run said on stderr: one line per distinct problem.
@@ -232,7 +232,7 @@ public final class SyncEngine {
 
     /// Maps what the walk did not (see `MappingStage`) and records the mapping the run used and
     /// how it failed.
-    private func map(_ stage: MappingStage, unmapped: Set<String>, run: Int, messages: RunMessages) throws -> MappingSummary {
+    private func map(_ stage: MappingStage, unmapped: Set<EntityRef>, run: Int, messages: RunMessages) throws -> MappingSummary {
         // The walk mapped what it fetched; the rest is read back from the run's change events.
         let summary = try stage.finish(unmapped: unmapped, onDetail: messages.detail)
         try store.recordMappingHash(mapping.hash, run: run)

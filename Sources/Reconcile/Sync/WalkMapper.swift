@@ -38,16 +38,15 @@ final class WalkMapper: @unchecked Sendable {
 
     /// Whether the mirror holds `entity` with other content (or not at all): only then does the
     /// run map it. The writer's classification is final; this is the walk's early reading of it.
-    func changes(_ entity: SnapshotEntity, ref: String) -> Bool {
-        guard let position = index.position(of: ref) else { return true }
-        return index.hash(at: position) != entity.hash
+    func changes(_ entity: SnapshotEntity) -> Bool {
+        guard let position = index.position(of: entity.ref.description) else { return true }
+        return index.hash(at: position) != entity.body.hash
     }
 
     /// Maps the changed entities of one page (stored forms owned by the calling thread, handed
     /// over: each is the mapping's input, made in place); nil for the unchanged ones.
     func map(_ entities: [(entity: SnapshotEntity, stored: JQValue)]) -> [MappedSource?] {
-        let refs = entities.map(\.entity.ref.description)
-        let changed = zip(entities, refs).map { changes($0.entity, ref: $1) }
+        let changed = entities.map { changes($0.entity) }
         let count = changed.filter { $0 }.count
         guard count > 0 else { return entities.map { _ in nil } }
         let mapping = borrow(forEntities: count)
@@ -55,7 +54,7 @@ final class WalkMapper: @unchecked Sendable {
         return entities.indices.map { item in
             guard changed[item] else { return nil }
             let entity = entities[item]
-            return MappingStage.mapOne(ref: refs[item], parsedRef: entity.entity.ref, entity: entity.stored, mapping: mapping)
+            return MappingStage.mapOne(ref: entity.entity.ref, entity: entity.stored, mapping: mapping)
         }
     }
 

@@ -14,7 +14,7 @@ final class WalkStage {
         /// What the source could not read (a `file:` source).
         let descriptors: DescriptorReport
         /// Refs the run created or updated that the walk did not map (the mapping stage maps them after).
-        let unmapped: Set<String>
+        let unmapped: Set<EntityRef>
         /// Items skipped, by cause.
         let problems: ProblemTally
 
@@ -33,7 +33,7 @@ final class WalkStage {
     private let mapping: MappingStage
     private let messages: RunMessages
     private var outcomes: [KindOutcome] = []
-    private var unmapped = Set<String>()
+    private var unmapped = Set<EntityRef>()
     private var descriptors = DescriptorReport()
     private var problems = ProblemTally()
 

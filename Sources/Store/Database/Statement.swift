@@ -27,6 +27,8 @@ struct Row: Sendable {
     func string(_ name: String) -> String? { columns.firstIndex(of: name).flatMap(string) }
     func int(_ name: String) -> Int? { columns.firstIndex(of: name).flatMap(int) }
     func double(_ name: String) -> Double? { columns.firstIndex(of: name).flatMap(double) }
+    /// The entity ref stored in the column named `name` (see `Statement.ref`).
+    func ref(_ name: String) -> EntityRef? { string(name).flatMap(EntityRef.init(stored:)) }
 
     func string(_ index: Int) -> String? {
         switch values[index] {
@@ -151,6 +153,17 @@ final class Statement {
     func withBytes<R>(_ index: Int32, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
         guard let text = sqlite3_column_text(handle, index) else { return body(nil) }
         return body(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, index))))
+    }
+
+    /// A copy of the UTF-8 bytes of text column `index` of the current row (nil for NULL), taken
+    /// without a `String` in between: what stored canonical bodies are read as.
+    func bytes(_ index: Int32) -> [UInt8]? {
+        withBytes(index) { $0.map(Array.init) }
+    }
+
+    /// The entity ref stored in text column `index` of the current row (nil for NULL or a damaged row).
+    func ref(_ index: Int32) -> EntityRef? {
+        text(index).flatMap(EntityRef.init(stored:))
     }
 
     /// Copies the current row out.

@@ -35,13 +35,22 @@ public struct ChangeCounts: Sendable, Equatable, Codable {
 
 /// One entity's change in a walk.
 public struct EntityChange: Sendable, Equatable {
-    public let ref: String
-    public let kind: String
+    public let ref: EntityRef
     public let change: ChangeKind
     public let oldHash: ContentHash?
     public let newHash: ContentHash?
     /// True when this copy replaces an earlier copy of the same ref seen in the same walk.
     public var replacesEarlierCopy = false
+
+    public init(ref: EntityRef, change: ChangeKind, oldHash: ContentHash?, newHash: ContentHash?) {
+        self.ref = ref
+        self.change = change
+        self.oldHash = oldHash
+        self.newHash = newHash
+    }
+
+    /// The entity's kind (lower-case, as the mirror files it).
+    public var kind: String { ref.kind }
 }
 
 /// How a kind was walked.

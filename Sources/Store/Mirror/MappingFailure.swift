@@ -53,7 +53,8 @@ public struct MappingFault: Sendable, Equatable {
 
 extension MirrorStore {
     /// Replaces what fails for `ref` (none: it maps cleanly now, or is gone).
-    public func replaceMappingFaults(ref: String, with faults: [MappingFault]) throws(DatabaseError) {
+    public func replaceMappingFaults(ref: EntityRef, with faults: [MappingFault]) throws(DatabaseError) {
+        let ref = ref.description
         try db.run("DELETE FROM mapping_faults WHERE ref = ?", [.text(ref)])
         for fault in faults {
             try db.run("""

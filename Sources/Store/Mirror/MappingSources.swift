@@ -11,7 +11,7 @@ public struct MappingSources {
     }
 
     /// One source: its ref and current body (nil when the run deleted it: it maps to nothing).
-    public typealias Source = (ref: String, body: String?)
+    public typealias Source = (ref: EntityRef, body: CanonicalBody?)
 
     let db: Database
 
@@ -27,33 +27,56 @@ public struct MappingSources {
         }
     }
 
-    /// Up to `limit` sources of `scope` with refs after `after`, in ref order.
-    public func chunk(_ scope: Scope, after: String, limit: Int) throws(DatabaseError) -> [Source] {
-        let rows: [Row]
+    /// Up to `limit` sources of `scope` with refs after `after` (from the first when nil), in ref order.
+    public func chunk(_ scope: Scope, after: EntityRef?, limit: Int) throws(DatabaseError) -> [Source] {
+        let statement: Statement
+        let start = SQLValue.text(after?.description ?? "")
         switch scope {
         case .all:
-            rows = try db.rows("""
-                SELECT e.ref AS ref, b.body AS body FROM entities e JOIN blobs b ON b.hash = e.hash
+            statement = try db.statement("""
+                SELECT e.ref AS ref, e.hash AS hash, b.body AS body FROM entities e JOIN blobs b ON b.hash = e.hash
                 WHERE e.ref > ? ORDER BY e.ref LIMIT ?
-                """, [.text(after), .int(limit)])
+                """)
+            try statement.bind([start, .int(limit)])
         case .changed(let run):
-            rows = try db.rows("""
-                SELECT c.ref AS ref, b.body AS body FROM changes c
+            statement = try db.statement("""
+                SELECT c.ref AS ref, e.hash AS hash, b.body AS body FROM changes c
                 LEFT JOIN entities e ON e.ref = c.ref LEFT JOIN blobs b ON b.hash = e.hash
                 WHERE c.run_id = ? AND c.ref > ? ORDER BY c.ref LIMIT ?
-                """, [.int(run), .text(after), .int(limit)])
+                """)
+            try statement.bind([.int(run), start, .int(limit)])
         }
-        return rows.compactMap { row in row.string("ref").map { ($0, row.string("body")) } }
+        let refColumn = statement.column("ref")
+        var sources: [Source] = []
+        while try statement.step() {
+            guard let ref = statement.ref(refColumn) else { continue }
+            sources.append((ref, MappingSources.body(statement)))
+        }
+        return sources
     }
 
     /// The refs run `run` deleted from the mirror.
-    public func deletedRefs(in run: Int) throws(DatabaseError) -> [String] {
-        try db.rows("SELECT ref FROM changes WHERE run_id = ? AND change = 'deleted'", [.int(run)]).compactMap { $0.string(0) }
+    public func deletedRefs(in run: Int) throws(DatabaseError) -> [EntityRef] {
+        try db.rows("SELECT ref FROM changes WHERE run_id = ? AND change = 'deleted'", [.int(run)]).compactMap { $0.ref("ref") }
     }
 
     /// The current body of the mirrored entity `ref`; nil when the mirror does not hold it.
-    public func body(of ref: String) throws(DatabaseError) -> String? {
-        try db.row("SELECT b.body FROM entities e JOIN blobs b ON b.hash = e.hash WHERE e.ref = ?", [.text(ref)])?.string(0)
+    public func body(of ref: EntityRef) throws(DatabaseError) -> CanonicalBody? {
+        let statement = try db.statement("""
+            SELECT e.hash AS hash, b.body AS body FROM entities e JOIN blobs b ON b.hash = e.hash WHERE e.ref = ?
+            """)
+        try statement.bind([.text(ref.description)])
+        defer { statement.reset() }
+        return try statement.step() ? MappingSources.body(statement) : nil
+    }
+
+    /// The canonical body in the current row's `hash` and `body` columns, read as bytes (nil when
+    /// NULL): the one reader of stored bodies for mapping, export and lint.
+    static func body(_ statement: Statement) -> CanonicalBody? {
+        guard let hash = statement.withBytes(statement.column("hash"), { $0.map { ContentHash(hex: $0) } }),
+              let bytes = statement.bytes(statement.column("body"))
+        else { return nil }
+        return CanonicalBody(bytes: bytes, hash: hash)
     }
 }
 

@@ -46,8 +46,8 @@ extension MirrorStore {
     }
 
     /// The current body of an entity in the mirror.
-    public func currentBody(of ref: EntityRef) throws(DatabaseError) -> String? {
-        try MappingSources(store: self).body(of: ref.description)
+    public func currentBody(of ref: EntityRef) throws(DatabaseError) -> CanonicalBody? {
+        try MappingSources(store: self).body(of: ref)
     }
 }
 

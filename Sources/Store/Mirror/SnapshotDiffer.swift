@@ -21,19 +21,19 @@ public struct SnapshotDiffer: Sendable {
         let ref = entity.ref.description
         let position = index.position(of: ref)
         let oldHash = position.map(index.hash(at:))
-        let change: ChangeKind = oldHash == nil ? .created : (oldHash == entity.hash ? .unchanged : .updated)
+        let change: ChangeKind = oldHash == nil ? .created : (oldHash == entity.body.hash ? .unchanged : .updated)
         var previous = fetched[ref]
         if previous == nil, let position, let oldHash, seen[position] { previous = (.unchanged, oldHash) }
         if let previous {
-            if previous.hash == entity.hash { return nil }
+            if previous.hash == entity.body.hash { return nil }
             counts.add(previous.change, by: -1)
         } else {
             counts.fetched += 1
         }
-        fetched[ref] = (change, entity.hash)
+        fetched[ref] = (change, entity.body.hash)
         if let position { seen[position] = true }
         counts.add(change)
-        var result = EntityChange(ref: ref, kind: entity.ref.kind, change: change, oldHash: oldHash, newHash: entity.hash)
+        var result = EntityChange(ref: entity.ref, change: change, oldHash: oldHash, newHash: entity.body.hash)
         result.replacesEarlierCopy = previous != nil
         return result
     }
@@ -51,9 +51,9 @@ public struct SnapshotDiffer: Sendable {
     public mutating func deletions(ofKind kind: String) -> [EntityChange] {
         let lower = kind.lowercased()
         let deleted = index.positions(ofKind: lower).filter { !seen[Int($0)] }
-            .map { (ref: index.ref(at: Int($0)), hash: index.hash(at: Int($0))) }
+            .compactMap { position in EntityRef(stored: index.ref(at: Int(position))).map { (ref: $0, hash: index.hash(at: Int(position))) } }
             .sorted { $0.ref < $1.ref }
         counts.add(.deleted, by: deleted.count)
-        return deleted.map { EntityChange(ref: $0.ref, kind: lower, change: .deleted, oldHash: $0.hash, newHash: nil) }
+        return deleted.map { EntityChange(ref: $0.ref, change: .deleted, oldHash: $0.hash, newHash: nil) }
     }
 }

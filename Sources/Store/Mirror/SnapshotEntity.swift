@@ -1,13 +1,12 @@
 import CJQ
 
-/// One entity of a walk in stored form: its ref, identity fields and canonical JSON with
-/// `metadata.etag` removed, hashed. Built from a page item on the hot path (libjq, no Swift JSON).
+/// One entity of a walk in stored form: its ref, identity fields and canonical body (the JSON with
+/// `metadata.etag` removed, hashed). Built from a page item on the hot path (libjq, no Swift JSON).
 public struct SnapshotEntity: Sendable {
     public let ref: EntityRef
     public let uid: String?
     public let etag: String?
-    public let canonical: [UInt8]
-    public let hash: ContentHash
+    public let body: CanonicalBody
 
     /// Why a page item can't be mirrored.
     public enum Rejection: Error, CustomStringConvertible, Sendable {
@@ -90,7 +89,7 @@ public struct SnapshotEntity: Sendable {
         guard canonical.count <= maxBytes else { throw .tooLarge(bytes: canonical.count, limit: maxBytes) }
         let entity = SnapshotEntity(ref: EntityRef(kind: kind, namespace: namespace, name: name),
                                     uid: metadata.member("uid")?.stringValue, etag: metadata.member("etag")?.stringValue,
-                                    canonical: canonical)
+                                    body: CanonicalBody(canonical))
         return (entity, stored)
     }
 
@@ -107,11 +106,10 @@ public struct SnapshotEntity: Sendable {
         return nil
     }
 
-    public init(ref: EntityRef, uid: String?, etag: String?, canonical: [UInt8]) {
+    public init(ref: EntityRef, uid: String?, etag: String?, body: CanonicalBody) {
         self.ref = ref
         self.uid = uid
         self.etag = etag
-        self.canonical = canonical
-        self.hash = ContentHash(of: canonical)
+        self.body = body
     }
 }

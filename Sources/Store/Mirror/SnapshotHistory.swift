@@ -91,13 +91,13 @@ extension MirrorStore {
     }
 
     /// Calls `body` with every entity of the mirror after run `run` (now when nil), optionally of
-    /// one kind, in ref order: its ref and canonical JSON.
-    public func eachEntity(atRun run: Int?, kind: String?, _ body: (String, String) throws -> Void) throws {
+    /// one kind, in ref order: its ref and canonical body.
+    public func eachEntity(atRun run: Int?, kind: String?, _ body: (EntityRef, CanonicalBody) throws -> Void) throws {
         let kindFilter: SQLValue = kind.map { .text($0.lowercased()) } ?? .null
         let statement: Statement
         if let run {
             statement = try db.statement("""
-                SELECT c.ref AS ref, b.body AS body FROM changes c JOIN blobs b ON b.hash = c.new_hash
+                SELECT c.ref AS ref, c.new_hash AS hash, b.body AS body FROM changes c JOIN blobs b ON b.hash = c.new_hash
                 WHERE c.change <> 'deleted' AND (?2 IS NULL OR c.kind = ?2)
                   AND c.run_id = (SELECT max(p.run_id) FROM changes p WHERE p.ref = c.ref AND p.run_id <= ?1)
                 ORDER BY c.ref
@@ -105,15 +105,15 @@ extension MirrorStore {
             try statement.bind([.int(run), kindFilter])
         } else {
             statement = try db.statement("""
-                SELECT e.ref AS ref, b.body AS body FROM entities e JOIN blobs b ON b.hash = e.hash
+                SELECT e.ref AS ref, e.hash AS hash, b.body AS body FROM entities e JOIN blobs b ON b.hash = e.hash
                 WHERE ?1 IS NULL OR e.kind = ?1 ORDER BY e.ref
                 """)
             try statement.bind([kindFilter])
         }
-        let (refColumn, bodyColumn) = (statement.column("ref"), statement.column("body"))
+        let refColumn = statement.column("ref")
         while try statement.step() {
-            guard let ref = statement.text(refColumn), let text = statement.text(bodyColumn) else { continue }
-            try body(ref, text)
+            guard let ref = statement.ref(refColumn), let stored = MappingSources.body(statement) else { continue }
+            try body(ref, stored)
         }
     }
 
@@ -156,8 +156,8 @@ extension MirrorStore {
     }
 
     /// What changed in each of `changes` (stored bodies on both sides), by ref.
-    public func fieldChanges(of changes: [EntityChange]) throws(DatabaseError) -> [String: [FieldChange]] {
-        var fields: [String: [FieldChange]] = [:]
+    public func fieldChanges(of changes: [EntityChange]) throws(DatabaseError) -> [EntityRef: [FieldChange]] {
+        var fields: [EntityRef: [FieldChange]] = [:]
         for change in changes {
             fields[change.ref] = FieldChanges.between(try change.oldHash.flatMap(parsedBody), try change.newHash.flatMap(parsedBody))
         }

@@ -37,35 +37,36 @@ public final class SnapshotWriter {
     public func record(_ entity: SnapshotEntity) throws(DatabaseError) -> EntityChange? {
         guard let change = differ.classify(entity) else { return nil }
         let ref = entity.ref
+        let refText = ref.description
         switch change.change {
         case .unchanged:
-            if let position = differ.index.position(of: change.ref),
+            if let position = differ.index.position(of: refText),
                !differ.index.hasIdentity(at: position, uid: entity.uid, etag: entity.etag) {
                 try db.run("UPDATE entities SET uid = ?, etag = ? WHERE ref = ?",
-                           [.optionalText(entity.uid), .optionalText(entity.etag), .text(change.ref)])
+                           [.optionalText(entity.uid), .optionalText(entity.etag), .text(refText)])
             }
             if change.replacesEarlierCopy {
                 // This copy reverts an earlier copy of the same walk: drop that copy's event.
-                try db.run("DELETE FROM changes WHERE ref = ? AND run_id = ?", [.text(change.ref), .int(runID)])
-                try db.run("UPDATE entities SET hash = ? WHERE ref = ?", [.text(entity.hash.hex), .text(change.ref)])
+                try db.run("DELETE FROM changes WHERE ref = ? AND run_id = ?", [.text(refText), .int(runID)])
+                try db.run("UPDATE entities SET hash = ? WHERE ref = ?", [.text(entity.body.hash.hex), .text(refText)])
             }
         case .created, .updated:
             let blob = try db.statement("INSERT OR IGNORE INTO blobs (hash, body) VALUES (?, ?)")
-            try blob.bind([.text(entity.hash.hex), .text("")])
-            try blob.bindText(entity.canonical, at: 2)
+            try blob.bind([.text(entity.body.hash.hex), .text("")])
+            try blob.bindText(entity.body.bytes, at: 2)
             while try blob.step() {}
             try db.run("""
                 INSERT INTO entities (ref, kind, namespace, name, uid, etag, hash, first_seen_run, last_seen_run)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (ref) DO UPDATE SET uid = excluded.uid, etag = excluded.etag, hash = excluded.hash,
                     last_seen_run = excluded.last_seen_run
-                """, [.text(change.ref), .text(ref.kind), .text(ref.namespace), .text(ref.name),
-                      .optionalText(entity.uid), .optionalText(entity.etag), .text(entity.hash.hex),
+                """, [.text(refText), .text(ref.kind), .text(ref.namespace), .text(ref.name),
+                      .optionalText(entity.uid), .optionalText(entity.etag), .text(entity.body.hash.hex),
                       .int(runID), .int(runID)])
             try db.run("""
                 INSERT OR REPLACE INTO changes (run_id, ref, kind, change, old_hash, new_hash) VALUES (?, ?, ?, ?, ?, ?)
-                """, [.int(runID), .text(change.ref), .text(ref.kind), .text(change.change.rawValue),
-                      .optionalText(change.oldHash?.hex), .text(entity.hash.hex)])
+                """, [.int(runID), .text(refText), .text(ref.kind), .text(change.change.rawValue),
+                      .optionalText(change.oldHash?.hex), .text(entity.body.hash.hex)])
         case .deleted:
             break
         }
@@ -91,11 +92,11 @@ public final class SnapshotWriter {
         if outcome.complete, !withholdingDeletes {
             deletions = differ.deletions(ofKind: kind)
             for deletion in deletions {
-                try db.run("DELETE FROM entities WHERE ref = ?", [.text(deletion.ref)])
+                try db.run("DELETE FROM entities WHERE ref = ?", [.text(deletion.ref.description)])
                 try db.run("""
                     INSERT OR REPLACE INTO changes (run_id, ref, kind, change, old_hash, new_hash)
                     VALUES (?, ?, ?, 'deleted', ?, NULL)
-                    """, [.int(runID), .text(deletion.ref), .text(kind), .optionalText(deletion.oldHash?.hex)])
+                    """, [.int(runID), .text(deletion.ref.description), .text(kind), .optionalText(deletion.oldHash?.hex)])
             }
         }
         // `last_seen_run` moves only when an entity changes: re-stamping every unchanged row would
@@ -112,11 +113,10 @@ public final class SnapshotWriter {
 
     /// This run's change events so far, by ref (what `diff` lists).
     public func changes() throws(DatabaseError) -> [EntityChange] {
-        try db.rows("SELECT ref, kind, change, old_hash, new_hash FROM changes WHERE run_id = ? ORDER BY ref",
+        try db.rows("SELECT ref, change, old_hash, new_hash FROM changes WHERE run_id = ? ORDER BY ref",
                     [.int(runID)]).compactMap { row in
-            guard let ref = row.string("ref"), let kind = row.string("kind"),
-                  let change = row.string("change").flatMap(ChangeKind.init(rawValue:)) else { return nil }
-            return EntityChange(ref: ref, kind: kind, change: change, oldHash: row.string("old_hash").map(ContentHash.init(hex:)),
+            guard let ref = row.ref("ref"), let change = row.string("change").flatMap(ChangeKind.init(rawValue:)) else { return nil }
+            return EntityChange(ref: ref, change: change, oldHash: row.string("old_hash").map(ContentHash.init(hex:)),
                                 newHash: row.string("new_hash").map(ContentHash.init(hex:)))
         }
     }

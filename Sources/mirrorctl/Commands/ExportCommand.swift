@@ -32,7 +32,7 @@ enum ExportCommand {
         var buffer = Data()
         var count = 0
         try store.eachEntity(atRun: at, kind: arguments.value("kind")) { _, body in
-            buffer.append(contentsOf: body.utf8)
+            buffer.append(contentsOf: body.bytes)
             buffer.append(UInt8(ascii: "\n"))
             count += 1
             if buffer.count >= 1 << 20 {

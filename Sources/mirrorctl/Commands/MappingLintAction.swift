@@ -11,8 +11,8 @@ enum MappingLintAction {
         let blueprints = try arguments.value("blueprints").map { try loadBlueprints($0, mapping: mapping, configuration: configuration) }
         let store = try openStore(configuration.databasePath, readOnly: true)
         let linter = MappingLinter(mapping: mapping, blueprints: blueprints)
-        try store.eachEntity(atRun: nil, kind: nil) { text, body in
-            guard let ref = EntityRef(parsing: text), let entity = try? JQValue.parse(body) else { return }
+        try store.eachEntity(atRun: nil, kind: nil) { ref, body in
+            guard let entity = try? JQValue.parse(body.bytes) else { return }
             linter.add(entity, ref: ref)
         }
         let report = linter.finish()

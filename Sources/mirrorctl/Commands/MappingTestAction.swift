@@ -58,7 +58,7 @@ enum MappingTestAction {
         guard let body = try store.currentBody(of: ref) else {
             throw EntityNotFound(message: "\(ref) is not in the mirror \(configuration.databasePath) (see 'mirrorctl runs'; or pass --file)")
         }
-        guard let entity = try? CanonicalJSON.parse(body) else { throw EntityNotFound(message: "\(ref): the stored body is not JSON") }
+        guard let entity = try? CanonicalJSON.parse(body.bytes) else { throw EntityNotFound(message: "\(ref): the stored body is not JSON") }
         return ([(entity, ref)], [], "mirror \(configuration.databasePath)")
     }
 

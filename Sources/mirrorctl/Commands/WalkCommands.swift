@@ -159,7 +159,7 @@ enum Walk {
         }
         if dryRun {
             object["changes"] = .array(report.changes.map { change in
-                FieldChangeOutput.entityJSON(ref: change.ref, change: change.change, fields: report.fieldChanges[change.ref] ?? [])
+                FieldChangeOutput.entityJSON(ref: change.ref.description, change: change.change, fields: report.fieldChanges[change.ref] ?? [])
             })
             object["port"] = planJSON(report.port)
         } else {
@@ -250,7 +250,7 @@ enum Walk {
         if report.changes.isEmpty {
             console.print("Mirror: no changes.")
         } else {
-            FieldChangeOutput.printEntities(report.changes.map { ($0.ref, $0.change, report.fieldChanges[$0.ref] ?? []) },
+            FieldChangeOutput.printEntities(report.changes.map { ($0.ref.description, $0.change, report.fieldChanges[$0.ref] ?? []) },
                                             console: console)
         }
         let plan = report.port.plan
