@@ -1,3 +1,4 @@
+import CJQ
 import Foundation
 
 /// A Backstage entity reference in its canonical form `kind:namespace/name`, all lower-case
@@ -37,11 +38,21 @@ public struct EntityRef: Hashable, Sendable, Comparable, CustomStringConvertible
         self.init(kind: kind, namespace: namespace, name: String(rest))
     }
 
-    /// The ref of an entity body (`kind`, `metadata.namespace`, `metadata.name`).
+    /// The ref an entity names: its string `kind` and `metadata.name`, and its `metadata.namespace`
+    /// (absent or null: `default`). Nil without a string kind and name, or with a namespace that is
+    /// not a string (`7` is not `default`). The one rule for reading a ref off an entity, whether
+    /// a parsed page item (a `by-refs` answer checked against the ref asked for) or a Swift value.
+    public init?(entity: JQValue) {
+        guard let kind = entity.member("kind")?.stringValue, let metadata = entity.member("metadata"),
+              let name = metadata.member("name")?.stringValue else { return nil }
+        let namespace = metadata.member("namespace")
+        if let namespace, namespace.kind != JV_KIND_STRING, namespace.kind != JV_KIND_NULL { return nil }
+        self.init(kind: kind, namespace: namespace?.stringValue, name: name)
+    }
+
+    /// `init(entity:)` for an entity as a Swift value (a local file, a test fixture).
     public init?(entity: JSONValue) {
-        guard let kind = entity["kind"]?.stringValue, let name = entity[path: ["metadata", "name"]]?.stringValue
-        else { return nil }
-        self.init(kind: kind, namespace: entity[path: ["metadata", "namespace"]]?.stringValue, name: name)
+        self.init(entity: JQValue(entity))
     }
 
     /// A ref as the mirror stores it (the `description` of one): Store's readers decode the refs of

@@ -88,4 +88,31 @@ final class CanonicalJSONTests: XCTestCase {
         XCTAssertEqual(EntityRef(kind: "API", namespace: nil, name: "X").description, "api:default/x")
         XCTAssertEqual(EntityRef(kind: "API", namespace: "", name: "X").description, "api:default/x")
     }
+
+    /// One rule reads a ref off an entity, parsed (a by-refs answer) or a Swift value: a namespace
+    /// absent or null is `default`, one of another type names no ref.
+    func testEntityRefOfAnEntity() throws {
+        let cases: [(String, String?)] = [
+            (#"{"kind":"API","metadata":{"name":"Orders","namespace":"Shop"}}"#, "api:shop/orders"),
+            (#"{"kind":"API","metadata":{"name":"Orders"}}"#, "api:default/orders"),
+            (#"{"kind":"API","metadata":{"name":"Orders","namespace":null}}"#, "api:default/orders"),
+            (#"{"kind":"API","metadata":{"name":"Orders","namespace":7}}"#, nil),
+            (#"{"kind":"API","metadata":{"name":7}}"#, nil),
+            (#"{"metadata":{"name":"Orders"}}"#, nil),
+            (#"{"kind":"API","metadata":"Orders"}"#, nil),
+        ]
+        for (text, expected) in cases {
+            XCTAssertEqual(EntityRef(entity: try JQValue.parse(text))?.description, expected, text)
+            XCTAssertEqual(EntityRef(entity: try CanonicalJSON.parse(text))?.description, expected, text)
+        }
+    }
+
+    /// A canonical body keeps the bytes it was made from and their content hash.
+    func testCanonicalBodyHashesItsBytesOnce() {
+        let bytes = Array(#"{"kind":"API"}"#.utf8)
+        let body = CanonicalBody(bytes)
+        XCTAssertEqual(body.bytes, bytes)
+        XCTAssertEqual(body.hash, ContentHash(of: bytes))
+        XCTAssertEqual(body.text, #"{"kind":"API"}"#)
+    }
 }

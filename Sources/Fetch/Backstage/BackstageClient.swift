@@ -148,23 +148,13 @@ public final class BackstageClient: IncrementalCatalogSource {
             }
             // Each answer must be the entity asked for at its position: anything else would
             // overwrite one entity with another, or take the one asked for as deleted.
-            let answered = BackstageClient.ref(of: item)
+            let answered = EntityRef(entity: item)
             guard answered == asked else {
                 throw BackstageError.invalidResponse(url: url, reason: "asked for \(asked) at position \(index), got \(answered?.description ?? "an entity without a string kind and name")")
             }
             entities.append(item)
         }
         return entities
-    }
-
-    /// The ref an answered entity names (nil without a string kind and name, or with a namespace
-    /// that is not a string).
-    static func ref(of item: JQValue) -> EntityRef? {
-        guard let kind = item.member("kind")?.stringValue, let metadata = item.member("metadata"),
-              let name = metadata.member("name")?.stringValue else { return nil }
-        let namespace = metadata.member("namespace")
-        if let namespace, namespace.kind != JV_KIND_STRING, namespace.kind != JV_KIND_NULL { return nil }
-        return EntityRef(kind: kind, namespace: namespace?.stringValue, name: name)
     }
 
     private var authHeaders: [(name: String, value: String)] {
