@@ -8,6 +8,9 @@ public struct EntityRef: Hashable, Sendable, Comparable, CustomStringConvertible
     public let kind: String
     public let namespace: String
     public let name: String
+    /// `kind:namespace/name`, built once: a ref is made once per entity and then keys rows,
+    /// messages and lookups at every stage of a run.
+    public let description: String
 
     /// Lower-cases every part, as Backstage does; the namespace defaults to `default`.
     public init(kind: String, namespace: String?, name: String) {
@@ -15,6 +18,7 @@ public struct EntityRef: Hashable, Sendable, Comparable, CustomStringConvertible
         let ns = namespace ?? ""
         self.namespace = ns.isEmpty ? "default" : ns.lowercased()
         self.name = name.lowercased()
+        description = "\(self.kind):\(self.namespace)/\(self.name)"
     }
 
     /// Parses `[kind:][namespace/]name` (Backstage's short forms), filling the defaults given.
@@ -62,14 +66,17 @@ public struct EntityRef: Hashable, Sendable, Comparable, CustomStringConvertible
         self.init(parsing: text)
     }
 
-    public var description: String { "\(kind):\(namespace)/\(name)" }
-
     /// Why `value` can't be a kind, namespace or name: a NUL or other control character (C0,
     /// DEL, C1) would let one entity pass for another once the text is cut or printed. Nil when fine.
     public static func invalidCharacter(in value: String) -> Unicode.Scalar? {
         value.unicodeScalars.first(where: TerminalText.isControl)
     }
 
+    // Equal parts make equal text: hashing the text alone hashes one string instead of four.
+    public static func == (lhs: EntityRef, rhs: EntityRef) -> Bool {
+        lhs.kind == rhs.kind && lhs.namespace == rhs.namespace && lhs.name == rhs.name
+    }
+    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
     public static func < (lhs: EntityRef, rhs: EntityRef) -> Bool { lhs.description < rhs.description }
 }
 
