@@ -2,7 +2,7 @@
 /// the walk builds it from a page item, the mirror stores it under the hash, and the mapping stage
 /// reads it back as bytes and parses them, so a body is never re-hashed or turned into a `String`
 /// on its way from a page to a mapping.
-public struct CanonicalBody: Sendable, Equatable {
+public struct CanonicalBody: Sendable, Hashable {
     /// The canonical JSON text as UTF-8.
     public let bytes: [UInt8]
     /// The SHA-256 of `bytes`.
@@ -21,4 +21,9 @@ public struct CanonicalBody: Sendable, Equatable {
 
     /// The canonical JSON as text (for output: the hot paths keep the bytes).
     public var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// Hashes the content hash alone: equal bytes have equal digests, and the bytes are long.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(hash)
+    }
 }

@@ -39,8 +39,8 @@ final class GoldenMappingTests: XCTestCase {
                            file: file, line: line)
             XCTAssertEqual(entity.identifier, ref, file: file, line: line)
             XCTAssertEqual(.string(entity.blueprint), expected["blueprint"], file: file, line: line)
-            XCTAssertEqual(entity.canonical, CanonicalJSON.bytes(entity.body), "\(ref)", file: file, line: line)
-            XCTAssertEqual(entity.hash, ContentHash(canonicalOf: entity.body), "\(ref)", file: file, line: line)
+            XCTAssertEqual(entity.canonical.bytes, CanonicalJSON.bytes(entity.body), "\(ref)", file: file, line: line)
+            XCTAssertEqual(entity.canonical.hash, ContentHash(canonicalOf: entity.body), "\(ref)", file: file, line: line)
         }
     }
 

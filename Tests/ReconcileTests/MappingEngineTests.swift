@@ -236,7 +236,7 @@ final class MappingEngineTests: XCTestCase {
             "identifier": "component:default/svc", "blueprint": "service", "title": "Svc", "icon": "Cloud",
             "team": ["payments"], "properties": [:], "relations": [:],
         ])
-        XCTAssertEqual(full.canonical, CanonicalJSON.bytes(full.body))
+        XCTAssertEqual(full.canonical.bytes, CanonicalJSON.bytes(full.body))
     }
 
     func testIdentifierIsInjectedWithoutTouchingTheStoredEntity() throws {

@@ -354,7 +354,7 @@ final class MappingProgramTests: XCTestCase {
         // Embedded NULs survive both ways in a mapped entity's body.
         let entity = PortEntity(identifier: "x", blueprint: "b", body: ["k": "a\u{0}b"], relationTargets: [])
         XCTAssertEqual(entity.body, ["k": "a\u{0}b"])
-        XCTAssertEqual(entity.canonicalText, #"{"k":"a\u0000b"}"#)
+        XCTAssertEqual(entity.canonical.text, #"{"k":"a\u0000b"}"#)
     }
 
     func testCompileFailureMessages() {

@@ -249,8 +249,8 @@ final class PortAppConfigTests: XCTestCase {
         for entity in try Support.fixture() {
             let ref = try Support.ref(of: entity)
             // Same bodies; only the order of relationTargets follows the (sorted) JSON key order.
-            XCTAssertEqual(jsonMapping.map(entity, ref: ref).compactMap(\.entity?.hash),
-                           yamlMapping.map(entity, ref: ref).compactMap(\.entity?.hash), "\(ref)")
+            XCTAssertEqual(jsonMapping.map(entity, ref: ref).compactMap(\.entity?.canonical.hash),
+                           yamlMapping.map(entity, ref: ref).compactMap(\.entity?.canonical.hash), "\(ref)")
         }
         XCTAssertThrowsError(try PortAppConfig.parse(json: ["resources": [["kind": 1]]], source: "port")) { error in
             XCTAssertEqual("\(error)", "port: resources[0]: missing required key `selector`")

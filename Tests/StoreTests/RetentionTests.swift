@@ -38,7 +38,7 @@ final class RetentionTests: TemporaryDirectoryCase {
     func desired(_ source: String, _ version: Int, run: Int) throws {
         let body = #"{"identifier":"\#(source)","v":\#(version)}"#
         try DesiredState(store: store).replace(sourceRef: source, with: [
-            DesiredEntity(blueprint: "component", identifier: source, sourceRef: source, canonical: Array(body.utf8), targets: []),
+            DesiredEntity(blueprint: "component", identifier: source, sourceRef: source, canonical: CanonicalBody(Array(body.utf8)), targets: []),
         ], run: run)
     }
 

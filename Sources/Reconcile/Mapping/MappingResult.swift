@@ -7,10 +7,8 @@ public struct PortEntity: Sendable, Hashable {
     /// The entity body as canonical JSON (sorted keys, compact): exactly the keys Ocean sends —
     /// `identifier`, `title`, `blueprint`, `icon`, `team`, `properties`, `relations`, each only when
     /// the mapping has it — with every mapped property and relation present, nulls included.
-    /// These are the bytes to store and to send; `CanonicalJSON.bytes(body) == canonical`.
-    public let canonical: [UInt8]
-    /// The content hash of `canonical`.
-    public let hash: ContentHash
+    /// These are the bytes to store and to send, hashed once; `CanonicalJSON.bytes(body) == canonical.bytes`.
+    public let canonical: CanonicalBody
     /// Every identifier the relations point at (string values, and the strings of array values),
     /// in mapping order.
     public let relationTargets: [RelationTarget]
@@ -25,20 +23,16 @@ public struct PortEntity: Sendable, Hashable {
     init(identifier: String, blueprint: String, canonical: [UInt8], relationTargets: [RelationTarget]) {
         self.identifier = identifier
         self.blueprint = blueprint
-        self.canonical = canonical
-        hash = ContentHash(of: canonical)
+        self.canonical = CanonicalBody(canonical)
         self.relationTargets = relationTargets
     }
 
     /// The body as a `JSONValue`, decoded from `canonical` on each access (the mapping hot path
     /// never builds it). Prefer `canonical` to store or send the body.
     public var body: JSONValue {
-        guard let value = try? JQValue.parse(canonical) else { return .null }
+        guard let value = try? JQValue.parse(canonical.bytes) else { return .null }
         return value.toJSONValue()
     }
-
-    /// `canonical` as text.
-    public var canonicalText: String { String(decoding: canonical, as: UTF8.self) }
 }
 
 /// One relation of a mapped entity pointing at one target identifier.

@@ -206,7 +206,7 @@ final class MappingStage {
             switch outcome.outcome {
             case .entity(let portEntity):
                 result.entities.append(DesiredEntity(blueprint: portEntity.blueprint, identifier: portEntity.identifier,
-                                                     sourceRef: ref.description, canonical: portEntity.canonical, hash: portEntity.hash,
+                                                     sourceRef: ref.description, canonical: portEntity.canonical,
                                                      targets: portEntity.relationTargets.map(\.identifier)))
             case .filtered:
                 result.filtered += 1

@@ -3,25 +3,16 @@ public struct DesiredEntity: Sendable {
     public let blueprint: String
     public let identifier: String
     public let sourceRef: String
-    /// Canonical JSON of exactly what is sent to Port.
-    public let canonical: [UInt8]
-    public let hash: ContentHash
+    /// Canonical JSON of exactly what is sent to Port, with its hash (taken once, by the mapping).
+    public let canonical: CanonicalBody
     /// Identifiers this entity's relations point at.
     public let targets: [String]
 
-    public init(blueprint: String, identifier: String, sourceRef: String, canonical: [UInt8], targets: [String]) {
-        self.init(blueprint: blueprint, identifier: identifier, sourceRef: sourceRef, canonical: canonical,
-                  hash: ContentHash(of: canonical), targets: targets)
-    }
-
-    /// - Parameter hash: the content hash of `canonical`, when the caller has it already (a mapped
-    ///   entity is hashed once, by the mapping).
-    public init(blueprint: String, identifier: String, sourceRef: String, canonical: [UInt8], hash: ContentHash, targets: [String]) {
+    public init(blueprint: String, identifier: String, sourceRef: String, canonical: CanonicalBody, targets: [String]) {
         self.blueprint = blueprint
         self.identifier = identifier
         self.sourceRef = sourceRef
         self.canonical = canonical
-        self.hash = hash
         self.targets = targets
     }
 }
@@ -75,11 +66,11 @@ public struct DesiredState {
             let key: [SQLValue] = [.text(entity.blueprint), .text(entity.identifier)]
             // The body first: desired.hash references it.
             let blob = try db.statement("INSERT OR IGNORE INTO blobs (hash, body) VALUES (?, ?)")
-            try blob.bind([.text(entity.hash.hex), .text("")])
-            try blob.bindText(entity.canonical, at: 2)
+            try blob.bind([.text(entity.canonical.hash.hex), .text("")])
+            try blob.bindText(entity.canonical.bytes, at: 2)
             while try blob.step() {}
             try db.run("INSERT OR IGNORE INTO desired (blueprint, identifier, source_ref, hash, run_id) VALUES (?, ?, ?, ?, ?)",
-                       key + [.text(sourceRef), .text(entity.hash.hex), .int(run)])
+                       key + [.text(sourceRef), .text(entity.canonical.hash.hex), .int(run)])
             if db.changes == 0 {
                 // The key is taken: by another source (a collision to report), or by this source's
                 // other resource. Either way the later entity wins.
@@ -88,7 +79,7 @@ public struct DesiredState {
                 }
                 try db.run("DELETE FROM desired_targets WHERE blueprint = ? AND identifier = ?", key)
                 try db.run("UPDATE desired SET source_ref = ?, hash = ?, run_id = ? WHERE blueprint = ? AND identifier = ?",
-                           [.text(sourceRef), .text(entity.hash.hex), .int(run)] + key)
+                           [.text(sourceRef), .text(entity.canonical.hash.hex), .int(run)] + key)
             }
             // One prepared insert per relation target: cheaper than building a JSON array of them
             // (through libjq) for SQLite to parse again with json_each.
