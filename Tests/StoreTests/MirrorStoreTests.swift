@@ -80,7 +80,7 @@ final class MirrorStoreTests: XCTestCase {
         try writer.record(try entity("b"))
         try writer.finishWalk()
         XCTAssertEqual(try indexes(store), schema)
-        XCTAssertEqual(try writer.changes().map(\.ref), ["component:default/a", "component:default/b"])
+        XCTAssertEqual(try writer.changes().map(\.ref.description), ["component:default/a", "component:default/b"])
         try writer.commit(RunOutcome(status: .succeeded, reasons: []), error: nil)
         XCTAssertEqual(try indexes(store), schema)
         XCTAssertEqual(try store.db.integrityCheck(), "ok")
