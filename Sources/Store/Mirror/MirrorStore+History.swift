@@ -42,7 +42,7 @@ extension MirrorStore {
 
     /// The canonical body stored under a content hash.
     public func body(hash: ContentHash) throws(DatabaseError) -> String? {
-        try db.row("SELECT body FROM blobs WHERE hash = ?", [.text(hash.hex)])?.string(0)
+        try db.blobBody(hash)
     }
 
     /// The current body of an entity in the mirror.

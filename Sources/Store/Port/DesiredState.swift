@@ -108,9 +108,4 @@ public struct DesiredState {
     public func count() throws(DatabaseError) -> Int {
         try db.row("SELECT count(*) FROM desired")?.int(0) ?? 0
     }
-
-    /// Sources that map to at least one desired entity.
-    public func sourceRefs() throws(DatabaseError) -> Set<String> {
-        Set(try db.rows("SELECT DISTINCT source_ref FROM desired").compactMap { $0.string(0) })
-    }
 }

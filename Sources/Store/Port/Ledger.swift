@@ -75,7 +75,7 @@ public struct Ledger {
 
     /// The body Port last acknowledged under `hash`.
     public func body(hash: ContentHash) throws(DatabaseError) -> String? {
-        try db.row("SELECT body FROM blobs WHERE hash = ?", [.text(hash.hex)])?.string(0)
+        try db.blobBody(hash)
     }
 
     /// Records that `upserts` are about to be sent.
