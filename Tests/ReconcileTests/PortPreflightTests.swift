@@ -9,7 +9,7 @@ final class PortPreflightTests: XCTestCase {
         let value = body ?? ["identifier": .string(identifier), "blueprint": .string(blueprint), "title": "t"]
         let text = CanonicalJSON.string(value)
         return PlannedUpsert(key: PortKey(blueprint: blueprint, identifier: identifier), sourceRef: "component:default/x",
-                             hash: ContentHash(of: Array(text.utf8)), body: text, ackedHash: nil)
+                             body: CanonicalBody(Array(text.utf8)), ackedHash: nil)
     }
 
     func testIdentifiersPortAccepts() {

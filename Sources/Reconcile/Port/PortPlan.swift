@@ -26,7 +26,7 @@ public struct PortPlan: Sendable {
             for upsert in chunk {
                 let acked = try upsert.ackedHash.flatMap { hash in try ledger.body(hash: hash) }
                 let fields = FieldChanges.between(acked.map { (try? CanonicalJSON.parse($0)) ?? .null },
-                                                  (try? CanonicalJSON.parse(upsert.body)) ?? .null)
+                                                  (try? CanonicalJSON.parse(upsert.body.bytes)) ?? .null)
                 plan.upserts.append(Upsert(key: upsert.key, isCreate: upsert.ackedHash == nil, fields: fields))
             }
         }

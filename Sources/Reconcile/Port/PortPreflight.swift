@@ -18,11 +18,11 @@ enum PortPreflight {
         if let problem = PortIdentifierRule.blueprintProblem(upsert.key.blueprint) {
             return "blueprint \"\(TerminalText.shortened(upsert.key.blueprint))\" \(problem)"
         }
-        let size = upsert.body.utf8.count
+        let size = upsert.body.bytes.count
         if size > maxBodyBytes {
             return "the mapped entity is \(size) bytes, over Port's 1 MiB request limit"
         }
-        return relationProblem(upsert.body)
+        return relationProblem(upsert.body.bytes)
     }
 
     /// Sends the upserts Port would accept with `send`, and refuses the others; outcomes in the
@@ -40,9 +40,13 @@ enum PortPreflight {
         return result
     }
 
+    /// `"relations"` as it appears in canonical JSON: a body without it has no relation to check
+    /// and needs no parse.
+    private static let relationsMember = Array(#""relations""#.utf8)
+
     /// The first relation value (a string, or a string of an array) Port would refuse.
-    static func relationProblem(_ body: String) -> String? {
-        guard body.contains("\"relations\""), let parsed = try? JQValue.parse(body),
+    static func relationProblem(_ body: [UInt8]) -> String? {
+        guard body.firstRange(of: relationsMember) != nil, let parsed = try? JQValue.parse(body),
               let relations = parsed.member("relations"), relations.kind == JV_KIND_OBJECT else { return nil }
         var problem: String?
         relations.reference.forEachMember { key, value in

@@ -173,7 +173,7 @@ final class PortPusher {
             bytes = 0
         }
         for upsert in upserts {
-            let size = upsert.body.utf8.count + 1
+            let size = upsert.body.bytes.count + 1
             if let first = current.first,
                first.key.blueprint != upsert.key.blueprint || current.count == batchEntities || bytes + size > batchBytes - 64 {
                 flush()
@@ -210,7 +210,7 @@ final class PortPusher {
 
     private static func sendUpserts(_ items: [PlannedUpsert], blueprint: String, client: PortClient, config: PortAppConfig) -> BatchResult {
         if let screened = PortPreflight.screen(items, send: { sendUpserts($0, blueprint: blueprint, client: client, config: config) }) { return screened }
-        let entities = items.map { (identifier: $0.key.identifier, body: Array($0.body.utf8)) }
+        let entities = items.map { (identifier: $0.key.identifier, body: $0.body.bytes) }
         do {
             let results = try client.upsertBulk(blueprint: blueprint, entities: entities, merge: config.enableMergeEntity,
                                                 createMissingRelated: config.createMissingRelatedEntities)

@@ -2,8 +2,9 @@
 public struct PlannedUpsert: Sendable {
     public let key: PortKey
     public let sourceRef: String
-    public let hash: ContentHash
-    public let body: String
+    /// The mapped entity as it will be sent: canonical bytes with the content hash the desired
+    /// state stored them under (read as bytes, never re-hashed on the way to Port).
+    public let body: CanonicalBody
     /// What Port last acknowledged for this key (nil: Port never acknowledged it: a create).
     public let ackedHash: ContentHash?
 }
@@ -28,19 +29,25 @@ public struct Ledger {
     /// `limit` of them after `after`, so a large plan is read a chunk at a time. Bodies are read
     /// for the rows returned only: joining `blobs` before the filter read every desired body.
     public func plannedUpserts(after: PortKey? = nil, limit: Int = Int(Int32.max)) throws(DatabaseError) -> [PlannedUpsert] {
-        try db.rows("""
+        let statement = try db.statement("""
             SELECT d.blueprint AS blueprint, d.identifier AS identifier, d.source_ref AS source_ref, d.hash AS hash,
                    (SELECT body FROM blobs WHERE hash = d.hash) AS body, l.acked_hash AS acked_hash
             FROM desired d
             LEFT JOIN ledger l ON l.blueprint = d.blueprint AND l.identifier = d.identifier
             WHERE (l.acked_hash IS NULL OR l.acked_hash <> d.hash) AND (d.blueprint, d.identifier) > (?, ?)
             ORDER BY d.blueprint, d.identifier LIMIT ?
-            """, [.text(after?.blueprint ?? ""), .text(after?.identifier ?? ""), .int(limit)]).compactMap { row in
-            guard let blueprint = row.string("blueprint"), let identifier = row.string("identifier"),
-                  let source = row.string("source_ref"), let hash = row.string("hash"), let body = row.string("body") else { return nil }
-            return PlannedUpsert(key: PortKey(blueprint: blueprint, identifier: identifier), sourceRef: source,
-                                 hash: ContentHash(hex: hash), body: body, ackedHash: row.string("acked_hash").map(ContentHash.init(hex:)))
+            """)
+        try statement.bind([.text(after?.blueprint ?? ""), .text(after?.identifier ?? ""), .int(limit)])
+        var upserts: [PlannedUpsert] = []
+        while try statement.step() {
+            guard let blueprint = statement.text(statement.column("blueprint")),
+                  let identifier = statement.text(statement.column("identifier")),
+                  let source = statement.text(statement.column("source_ref")),
+                  let body = MappingSources.body(statement) else { continue }
+            upserts.append(PlannedUpsert(key: PortKey(blueprint: blueprint, identifier: identifier), sourceRef: source, body: body,
+                                         ackedHash: statement.text(statement.column("acked_hash")).map(ContentHash.init(hex:))))
         }
+        return upserts
     }
 
     /// Owned entities no longer desired, in key order.
@@ -88,7 +95,7 @@ public struct Ledger {
                     intent_hash = excluded.intent_hash, status = 'sending', run_id = excluded.run_id,
                     updated_at = excluded.updated_at
                 """, [.text(upsert.key.blueprint), .text(upsert.key.identifier), .text(upsert.sourceRef),
-                      .text(upsert.hash.hex), .int(run), .text(Timestamp.now())])
+                      .text(upsert.body.hash.hex), .int(run), .text(Timestamp.now())])
         }
     }
 
@@ -100,14 +107,14 @@ public struct Ledger {
             try db.run("""
                 UPDATE ledger SET acked_hash = ?, status = 'synced', last_error = NULL, run_id = ?, updated_at = ?
                 WHERE blueprint = ? AND identifier = ?
-                """, [.text(upsert.hash.hex), .int(run), .text(now), .text(upsert.key.blueprint), .text(upsert.key.identifier)])
+                """, [.text(upsert.body.hash.hex), .int(run), .text(now), .text(upsert.key.blueprint), .text(upsert.key.identifier)])
         case .rejected, .failed:
             try db.run("""
                 UPDATE ledger SET status = ?, last_error = ?, run_id = ?, updated_at = ? WHERE blueprint = ? AND identifier = ?
                 """, [.text(outcome.ledgerStatus), .optionalText(outcome.recordedError), .int(run), .text(now),
                       .text(upsert.key.blueprint), .text(upsert.key.identifier)])
         }
-        try recordPush(run: run, key: upsert.key, action: "upsert", outcome: outcome, hash: upsert.hash.hex)
+        try recordPush(run: run, key: upsert.key, action: "upsert", outcome: outcome, hash: upsert.body.hash.hex)
     }
 
     /// Records that `deletes` are about to be sent.
