@@ -51,10 +51,7 @@ public final class SnapshotWriter {
                 try db.run("UPDATE entities SET hash = ? WHERE ref = ?", [.text(entity.body.hash.hex), .text(refText)])
             }
         case .created, .updated:
-            let blob = try db.statement("INSERT OR IGNORE INTO blobs (hash, body) VALUES (?, ?)")
-            try blob.bind([.text(entity.body.hash.hex), .text("")])
-            try blob.bindText(entity.body.bytes, at: 2)
-            while try blob.step() {}
+            try db.storeBlob(entity.body)
             try db.run("""
                 INSERT INTO entities (ref, kind, namespace, name, uid, etag, hash, first_seen_run, last_seen_run)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -65,10 +65,7 @@ public struct DesiredState {
         for entity in entities {
             let key: [SQLValue] = [.text(entity.blueprint), .text(entity.identifier)]
             // The body first: desired.hash references it.
-            let blob = try db.statement("INSERT OR IGNORE INTO blobs (hash, body) VALUES (?, ?)")
-            try blob.bind([.text(entity.canonical.hash.hex), .text("")])
-            try blob.bindText(entity.canonical.bytes, at: 2)
-            while try blob.step() {}
+            try db.storeBlob(entity.canonical)
             try db.run("INSERT OR IGNORE INTO desired (blueprint, identifier, source_ref, hash, run_id) VALUES (?, ?, ?, ?, ?)",
                        key + [.text(sourceRef), .text(entity.canonical.hash.hex), .int(run)])
             if db.changes == 0 {
