@@ -128,12 +128,11 @@ final class MappingStage {
     /// Each worker compiles the program once (~60 ms with libjq 1.6, one at a time): as long as
     /// mapping ~1,500 entities on one thread; fewer sources than that don't pay for a thread. The
     /// first worker takes the run's loaded mapping, compiled already (the walk is over: nothing
-    /// else uses it).
+    /// else uses it); the others a `copy()` of it, as the walk's further workers do.
     private func makePool(sources: Int) -> Pool {
-        let config = mapping.config
         let loaded = LoanedMapping(mapping.compiled)
         return WorkerPool(count: min(workers, max(1, sources / MappingStage.sourcesPerExtraWorker))) {
-            try loaded.take() ?? CompiledMapping(config)
+            loaded.take()
         }
     }
 
@@ -271,19 +270,23 @@ extension MappingFault {
     }
 }
 
-/// The run's compiled mapping, handed to the first worker that asks.
+/// The run's compiled mapping, handed to the first worker that asks; the others get copies.
 private final class LoanedMapping: @unchecked Sendable {
     private let lock = NSLock()
     private var mapping: CompiledMapping?  // guarded by lock
+    private let original: CompiledMapping
 
     init(_ mapping: CompiledMapping) {
         self.mapping = mapping
+        original = mapping
     }
 
-    func take() -> CompiledMapping? {
+    /// The loaded mapping the first time, then copies of it (a copy shares only its immutable
+    /// plan, so making one while the first is in use reads nothing that thread changes).
+    func take() -> CompiledMapping {
         lock.withLock {
             defer { mapping = nil }
-            return mapping
+            return mapping ?? original.copy()
         }
     }
 }
