@@ -25,6 +25,8 @@ public final class CompiledMapping {
     private var markerPair = JQReference.null
     private var markerResource = 0
     private var markerSlot = 0
+    /// What the fields of the running resource have yielded so far.
+    private var fieldOutputs = FieldOutputs(fields: 0)
 
     /// Compiles the mapping's jq program, so a jq syntax error is reported here, before anything
     /// is fetched. A config already compiled in this process is not compiled again until it maps.
@@ -121,13 +123,13 @@ public final class CompiledMapping {
         }
     }
 
-    /// Keeps `program` and routes its `debug` output (the field markers) to `fieldStarted`.
+    /// Keeps `program` and routes its `debug` output (the field markers) to `marker`.
     private func install(_ program: JQProgram) {
         self.program = program
         program.onDebug(context: Unmanaged.passUnretained(self).toOpaque()) { context, value in
             if let context {
                 Unmanaged<CompiledMapping>.fromOpaque(context)._withUnsafeGuaranteedRef {
-                    $0.fieldStarted(JQReference(adopting: value))
+                    $0.marker(JQReference(adopting: value))
                 }
             } else {
                 _ = JQReference(adopting: value)
@@ -135,15 +137,21 @@ public final class CompiledMapping {
         }
     }
 
-    /// A `debug` output: the program's marker before each field is the input pair itself (the
-    /// same value, which no expression can see or rebuild into an identical one).
-    private func fieldStarted(_ value: consuming JQReference) {
-        guard value.kind == JV_KIND_ARRAY, value.isIdentical(to: markerPair) else { return }
-        markerSlot += 1
-        progress.at(resource: markerResource, slot: markerSlot)
+    /// A `debug` output. The program's marker before each field is the input pair itself, and a
+    /// field's error is `[pair, error]` (the same pair, which no expression sees or rebuilds into
+    /// an identical value); anything else is an expression's own `debug`, passed over.
+    private func marker(_ value: consuming JQReference) {
+        guard value.kind == JV_KIND_ARRAY else { return }
+        if value.copy().isIdentical(to: markerPair) {
+            markerSlot += 1
+            progress.at(resource: markerResource, slot: markerSlot)
+        } else if value.count == 2, value.element(0).isIdentical(to: markerPair), markerSlot > 0 {
+            fieldOutputs.error(JQErrorText.describeErrorValue(value.takeElement(1)), field: markerSlot - 1)
+        }
     }
 
-    /// Runs one resource on the prepared input.
+    /// Runs one resource on the prepared input: the selector's collected outputs first, then, when
+    /// it was true, every field's outputs as they stream out (`MappingProgram`).
     private func run(_ resource: CompiledResource, input: borrowing JQReference, ref: EntityRef, program: JQProgram) -> MappingResult {
         var pair = JQReference.array(capacity: 2)
         pair.append(JQReference(number: Double(resource.index)))
@@ -152,11 +160,26 @@ public final class CompiledMapping {
         markerResource = resource.index
         markerSlot = 0
         progress.at(resource: resource.index, slot: 0)
+        defer { markerPair = .null }
         program.start(consuming: pair)
-        let output = program.next()
-        markerPair = .null
-        if output.kind == JV_KIND_ARRAY { return resource.map(output, ref: ref) }
-        // Only `halt`/`halt_error` ends the program without a result: every error is caught.
+        let selector = program.next()
+        guard selector.kind == JV_KIND_ARRAY else { return ended(selector, resource, program) }
+        if let decided = resource.selectorOutcome(selector) { return decided }
+        fieldOutputs = FieldOutputs(fields: resource.fields.count)
+        while true {
+            let output = program.next()
+            guard output.kind != JV_KIND_INVALID else {
+                if output.hasInvalidMessage || program.halted { return ended(output, resource, program) }
+                break
+            }
+            fieldOutputs.output(output, field: markerSlot - 1)
+        }
+        return resource.map(fieldOutputs, ref: ref)
+    }
+
+    /// The program stopped early: `halt`/`halt_error` (every error is caught, but the message of an
+    /// uncaught one is kept).
+    private func ended(_ output: consuming JQReference, _ resource: CompiledResource, _ program: JQProgram) -> MappingResult {
         let field = resource.field(atSlot: markerSlot)
         let problem: String
         if output.hasInvalidMessage {

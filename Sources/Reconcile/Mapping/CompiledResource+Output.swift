@@ -4,63 +4,57 @@ import Store
 /// Reading the mapping program's output for one resource into a `MappingResult`: Ocean's rules for
 /// the selector, the identifier and blueprint, relation targets, and the canonical body.
 extension CompiledResource {
-    /// Builds the result from the program's output: the selector's collected outputs, then each
-    /// field's when the selector was true.
-    func map(_ output: consuming JQReference, ref: EntityRef) -> MappingResult {
-        // The selector first: false means the entity is not generated and no field was evaluated.
-        switch MappingProgram.firstOutput(of: output.element(0)) {
+    /// What the selector's collected outputs decide: nil when it was `true` (the fields follow),
+    /// else the result: filtered for `false`, an error for anything else.
+    func selectorOutcome(_ collected: consuming JQReference) -> MappingResult? {
+        switch MappingProgram.firstOutput(of: collected) {
         case .value(let value):
             let kind = value.kind
+            if kind == JV_KIND_TRUE { return nil }
             if kind == JV_KIND_FALSE { return MappingResult(resourceIndex: index, outcome: .filtered, warnings: []) }
-            if kind != JV_KIND_TRUE {
-                return selectorError("must yield a boolean, got \(CompiledResource.typeName(kind))")
-            }
+            return selectorError("must yield a boolean, got \(CompiledResource.typeName(kind))")
         case .none:
             return selectorError("must yield a boolean, got no output")
         case .error(let message):
             return selectorError("failed: \(message)")
         }
-        guard output.count == fields.count + 1 else {
-            return failed("unexpected result from the mapping program")
-        }
+    }
 
+    /// Builds the result from what the fields yielded, once the selector was true.
+    func map(_ outputs: borrowing FieldOutputs, ref: EntityRef) -> MappingResult {
         var warnings: [MappingWarning] = []
         var multipleOutputs: [String: Int] = [:]
-        var values = JQReferenceList(capacity: fields.count)
         for (slot, field) in fields.enumerated() {
-            let collected = output.element(slot + 1)
-            if let outputs = MappingProgram.severalOutputs(in: collected) { multipleOutputs[field.path] = outputs }
-            switch MappingProgram.firstOutput(of: collected) {
-            case .value(let value):
-                values.append(value)
+            if outputs.counts[slot] > 1 { multipleOutputs[field.path] = outputs.counts[slot] }
+            switch outputs.outcomes[slot] {
+            case .value:
+                break
             case .none:
-                values.append(.null)
                 warnings.append(MappingWarning(resourceIndex: index, field: field.path, expression: field.expression.text,
                                                entity: ref, problem: .noOutput))
             case .error(let message):
-                values.append(.null)
                 warnings.append(MappingWarning(resourceIndex: index, field: field.path, expression: field.expression.text,
                                                entity: ref, problem: .error(message)))
             }
         }
 
         let identifier: String
-        switch values.withElement(identifierSlot, CompiledResource.nonEmptyString) {
+        switch outputs.values.withElement(identifierSlot, CompiledResource.nonEmptyString) {
         case .success(let text): identifier = text
         case .failure(.empty): return dropped(.emptyIdentifier, warnings)
         case .failure(.notString(let type)): return dropped(.identifierNotString(type), warnings)
         }
         let blueprint: String
-        switch values.withElement(blueprintSlot, CompiledResource.nonEmptyString) {
+        switch outputs.values.withElement(blueprintSlot, CompiledResource.nonEmptyString) {
         case .success(let text): blueprint = text
         case .failure(.empty): return dropped(.emptyBlueprint, warnings)
         case .failure(.notString(let type)): return dropped(.blueprintNotString(type), warnings)
         }
 
-        let bytes = writeBody(values)
+        let bytes = writeBody(outputs.values)
         var targets: [RelationTarget] = []
         for slot in relationOrder {
-            values.withElement(slot) { value in
+            outputs.values.withElement(slot) { value in
                 CompiledResource.collectTargets(of: value, relation: fields[slot].name, into: &targets)
             }
         }

@@ -74,6 +74,11 @@ final class JQProgram {
         JQReference(adopting: jq_next(state))
     }
 
+    /// Whether the last run ended in `halt` or `halt_error`. The corresponding C function is `jq_halted`.
+    var halted: Bool {
+        jq_halted(state) != 0
+    }
+
     /// Sends what `debug` outputs to `callback`, with `context`. The callback owns the value it
     /// gets: it adopts it (`JQReference(adopting:)`).
     func onDebug(context: UnsafeMutableRawPointer, _ callback: jq_msg_cb) {

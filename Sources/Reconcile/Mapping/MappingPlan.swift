@@ -34,9 +34,10 @@ final class MappingPlan: Sendable {
                     return field.compileError(resource: resource.index, message: error.message)
                 }
             }
-            for field in all {
+            for (slot, field) in all.enumerated() {
                 do {
-                    _ = try JQProgram(MappingProgram.field(field.source))
+                    let wrapped = slot == 0 ? MappingProgram.collected(field.source) : MappingProgram.standalone(field: field.source)
+                    _ = try JQProgram(wrapped)
                 } catch {
                     return field.compileError(resource: resource.index, message: """
                         compiles on its own but not as part of mirrorctl's mapping program (\(error.message)); \

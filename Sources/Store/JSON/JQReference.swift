@@ -297,6 +297,12 @@ public struct JQReferenceList: ~Copyable {
         items.append(value.release())
     }
 
+    /// Puts `value` at `index`, freeing what was there.
+    @inlinable public mutating func replace(at index: Int, with value: consuming JQReference) {
+        jv_free(items[index])
+        items[index] = value.release()
+    }
+
     /// The order `jv_keys` sorts the strings at `first` and `second` in: bytewise, then the shorter
     /// first (negative, zero or positive).
     public func keyOrder(_ first: Int, _ second: Int) -> Int {
