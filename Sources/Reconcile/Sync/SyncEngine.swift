@@ -206,6 +206,9 @@ public final class SyncEngine {
             // Committed with what is known now; the push's part is added after it.
             try writer.commit(outcome, error: error)
             clock.lap("commit")
+            // The commit left its checkpoint to this, which runs while the push waits on Port.
+            let checkpoint = store.checkpointInBackground()
+            defer { checkpoint.wait() }
 
             if let settings = options.port?.forOneRun() {
                 let push = try PushStage(store: store, ledger: ledger, settings: settings, config: mapping.config,
@@ -222,6 +225,10 @@ public final class SyncEngine {
             }
             try store.recordPortReport(report.port.json, run: writer.runID)
             clock.lap("push")
+            if let failure = checkpoint.wait() {
+                messages.warn("checkpoint of the write-ahead log failed, which loses nothing (the log keeps every commit and the next run checkpoints it): \(failure)")
+            }
+            clock.lap("checkpoint")
             report.conclude(outcome, facts: facts, error: error, warnings: messages.said, seconds: clock.seconds)
             return report
         } catch {

@@ -118,7 +118,8 @@ public final class SnapshotWriter {
         }
     }
 
-    /// Writes the run's outcome and commits everything at once.
+    /// Writes the run's outcome and commits everything at once. The commit does not checkpoint
+    /// the write-ahead log: the caller runs `MirrorStore.checkpointInBackground()` after it.
     public func commit(_ outcome: RunOutcome, error: String?) throws(DatabaseError) {
         try finishWalk()
         let counts = differ.counts
@@ -128,7 +129,7 @@ public final class SnapshotWriter {
             """, [.text(Timestamp.now()), .text(outcome.status.rawValue), .text(RunOutcome.encode(outcome.reasons)),
                   .int(counts.fetched), .int(counts.created), .int(counts.updated), .int(counts.deleted),
                   .int(counts.unchanged), .optionalText(error), .int(runID)])
-        try transaction.commit()
+        try db.commitWithoutCheckpoint(transaction)
     }
 
     /// Abandons the run: nothing of it is kept.
