@@ -26,7 +26,7 @@ extension CompiledResource {
         var multipleOutputs: [String: Int] = [:]
         for (slot, field) in fields.enumerated() {
             if outputs.counts[slot] > 1 { multipleOutputs[field.path] = outputs.counts[slot] }
-            switch outputs.outcomes[slot] {
+            switch outputs.outcome(slot) {
             case .value:
                 break
             case .none:

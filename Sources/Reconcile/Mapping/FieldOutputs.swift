@@ -12,28 +12,34 @@ struct FieldOutputs: ~Copyable {
 
     /// One value per field: the first output, or null until there is one.
     private(set) var values: JQReferenceList
-    private(set) var outcomes: [Outcome]
+    /// Outputs per field.
     private(set) var counts: [Int]
+    /// The error that ended each field, when it came before any output.
+    private var errors: [String?]
 
     init(fields: Int) {
         values = JQReferenceList(capacity: fields)
         for _ in 0..<fields { values.append(.null) }
-        outcomes = Array(repeating: .none, count: fields)
         counts = Array(repeating: 0, count: fields)
+        errors = Array(repeating: nil, count: fields)
+    }
+
+    /// The field at `index`: its value, the error raised before it, or nothing.
+    func outcome(_ index: Int) -> Outcome {
+        if counts[index] > 0 { return .value }
+        return errors[index].map(Outcome.error) ?? .none
     }
 
     /// An output of the field at `index`; only its first is kept.
     mutating func output(_ value: consuming JQReference, field index: Int) {
         guard counts.indices.contains(index) else { return }
         counts[index] += 1
-        guard counts[index] == 1 else { return }
-        values.replace(at: index, with: value)
-        outcomes[index] = .value
+        if counts[index] == 1 { values.replace(at: index, with: value) }
     }
 
     /// The error that ended the field at `index`: it counts only before the field's first output.
     mutating func error(_ message: String, field index: Int) {
-        guard counts.indices.contains(index), counts[index] == 0, case .none = outcomes[index] else { return }
-        outcomes[index] = .error(message)
+        guard counts.indices.contains(index), counts[index] == 0, errors[index] == nil else { return }
+        errors[index] = message
     }
 }
